@@ -1,0 +1,2 @@
+//! Benches (placeholder until the bench issue work lands).
+fn main() {}

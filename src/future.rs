@@ -1,0 +1,227 @@
+//! The read side: a cloneable handle on the outcome, with the blocking API
+//! of both seeds (`get_result`, `check_success`, `result(timeout)`, ...).
+
+use crate::block::{block, deadline_after};
+use crate::decision::Rule;
+use crate::failure::{Failure, ResultError};
+use crate::id::FutureId;
+use crate::inner::{Inner, Outcome};
+use crate::list::WaitList;
+use crate::waitable::{Waitable, sealed};
+use std::backtrace::Backtrace;
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::time::{Duration, Instant};
+
+/// A handle on the outcome of a [`Promise`](crate::Promise): a value `T` or a
+/// [`Failure<E>`].
+///
+/// Clones share one outcome. Methods named `get_*`, `wait*`,
+/// `check_success` and `result` block the thread until the future is done
+/// (or the time-out passes); `done` and `exception` never block. Waiting on
+/// a future that is already done is one atomic load: no allocation, no
+/// read-modify-write.
+///
+/// ```
+/// use std::time::Duration;
+/// use forthcoming::{Failure, ResultError};
+///
+/// let (promise, future) = forthcoming::promise::<String, std::io::Error>();
+/// assert_eq!(future.result(Some(Duration::ZERO)), Err(ResultError::Timeout));
+/// let reader = future.clone();
+/// let handle = std::thread::spawn(move || reader.get_result().map(|s| s.len()).ok());
+/// promise.set_result("hello".to_string());
+/// assert_eq!(handle.join().unwrap(), Some(5));
+/// assert!(future.done());
+/// assert!(future.exception().is_none());
+/// ```
+pub struct Future<T, E> {
+    /// One counted handle on the shared state.
+    inner: NonNull<Inner<T, E>>,
+    /// Shares (and may drop) the outcome.
+    _shares: PhantomData<Outcome<T, E>>,
+}
+
+// SAFETY: futures on several threads read `&T`/`&E` concurrently (`Sync`),
+// and the last handle may drop or move them out on any thread (`Send`).
+unsafe impl<T: Send + Sync, E: Send + Sync> Send for Future<T, E> {}
+// SAFETY: as for `Send`: `&Future` can be cloned into an owning handle.
+unsafe impl<T: Send + Sync, E: Send + Sync> Sync for Future<T, E> {}
+
+impl<T, E> Future<T, E> {
+    /// # Safety
+    /// `inner` must come from `Inner::allocate` with one handle counted for
+    /// the new future.
+    pub(crate) unsafe fn from_inner(inner: NonNull<Inner<T, E>>) -> Future<T, E> {
+        Future {
+            inner,
+            _shares: PhantomData,
+        }
+    }
+
+    fn inner(&self) -> &Inner<T, E> {
+        // SAFETY: this handle is counted, so the shared state is alive.
+        unsafe { self.inner.as_ref() }
+    }
+
+    /// Whether the outcome has arrived. Never blocks.
+    pub fn done(&self) -> bool {
+        self.inner().list.state().is_complete()
+    }
+
+    /// The failure, if the future completed with one. Never blocks: `None`
+    /// while pending or on success (the SDK's `exception` property).
+    pub fn exception(&self) -> Option<&Failure<E>> {
+        match self.inner().outcome() {
+            Some(Err(failed)) => Some(&failed.failure),
+            _ => None,
+        }
+    }
+
+    /// Blocks until the outcome arrives.
+    pub fn wait(&self) {
+        if !self.done() {
+            block(&[&self.inner().list], Rule::First, None);
+        }
+    }
+
+    /// Blocks until the outcome arrives or `timeout` passes; returns
+    /// [`done`](Self::done). `Duration::ZERO` only checks; a time-out too
+    /// long to represent as an `Instant` waits forever.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.wait_until(deadline_after(timeout))
+    }
+
+    /// Blocks until the outcome arrives or `deadline` passes; returns
+    /// [`done`](Self::done). A deadline in the past only checks.
+    pub fn wait_deadline(&self, deadline: Instant) -> bool {
+        self.wait_until(Some(deadline))
+    }
+
+    fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        if self.done() {
+            return true;
+        }
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return false;
+        }
+        block(&[&self.inner().list], Rule::First, deadline);
+        self.done()
+    }
+
+    /// Waits, then returns the value or the failure (NDB's `get_result`;
+    /// the failure is returned, never panicked).
+    pub fn get_result(&self) -> Result<&T, &Failure<E>> {
+        self.wait();
+        self.settled()
+    }
+
+    /// Waits at most `timeout` (`None`: forever), then returns the value, the
+    /// failure, or [`ResultError::Timeout`] (the SDK's `result(timeout)`).
+    pub fn result(&self, timeout: Option<Duration>) -> Result<&T, ResultError<'_, E>> {
+        let done = match timeout {
+            None => {
+                self.wait();
+                true
+            }
+            Some(timeout) => self.wait_timeout(timeout),
+        };
+        if !done {
+            return Err(ResultError::Timeout);
+        }
+        self.settled().map_err(ResultError::Failed)
+    }
+
+    /// Waits, then returns `Ok(())` on a value or the failure (NDB's
+    /// `check_success`).
+    pub fn check_success(&self) -> Result<(), &Failure<E>> {
+        self.get_result().map(|_| ())
+    }
+
+    /// Waits, then returns the failure, or `None` on a value (NDB's
+    /// `get_exception`).
+    pub fn get_exception(&self) -> Option<&Failure<E>> {
+        self.get_result().err()
+    }
+
+    /// Waits, then returns the backtrace captured where the failure was set
+    /// (`Some` for every failure; it is empty unless `RUST_BACKTRACE` or
+    /// `RUST_LIB_BACKTRACE` enables capture), or `None` on a value.
+    pub fn get_traceback(&self) -> Option<&Backtrace> {
+        self.wait();
+        match self.inner().outcome() {
+            Some(Err(failed)) => Some(&failed.backtrace),
+            _ => None,
+        }
+    }
+
+    /// The pair's process-unique id, shared by every clone.
+    pub fn id(&self) -> FutureId {
+        self.inner().id.get()
+    }
+
+    /// Takes the outcome by value if the future is done and this is the last
+    /// handle (no clone, and the promise is gone); otherwise gives the
+    /// handle back. Never blocks.
+    ///
+    /// ```
+    /// let (promise, future) = forthcoming::promise::<Vec<u8>, ()>();
+    /// promise.set_result(vec![1, 2]);
+    /// let copy = future.clone();
+    /// let future = future.into_result().unwrap_err(); // `copy` still shares it
+    /// drop(copy);
+    /// assert_eq!(future.into_result().ok(), Some(Ok(vec![1, 2])));
+    /// ```
+    pub fn into_result(self) -> Result<Result<T, Failure<E>>, Self> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` owns one handle; if the take fails it still does and
+        // is handed back, otherwise the handle was consumed with the state.
+        match unsafe { Inner::take_if_last(this.inner) } {
+            Some(outcome) => Ok(outcome.map_err(|failed| failed.failure)),
+            None => Err(ManuallyDrop::into_inner(this)),
+        }
+    }
+
+    /// The outcome of a future known to be done.
+    fn settled(&self) -> Result<&T, &Failure<E>> {
+        match self.inner().outcome() {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(failed)) => Err(&failed.failure),
+            None => unreachable!("settled() is called only after the future is done"),
+        }
+    }
+}
+
+impl<T, E> Clone for Future<T, E> {
+    fn clone(&self) -> Self {
+        self.inner().acquire();
+        // SAFETY: one more handle was just counted for the clone.
+        unsafe { Future::from_inner(self.inner) }
+    }
+}
+
+impl<T, E> Drop for Future<T, E> {
+    fn drop(&mut self) {
+        // SAFETY: this handle is counted and released once, here.
+        unsafe { Inner::release(self.inner) }
+    }
+}
+
+impl<T, E> fmt::Debug for Future<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Future")
+            .field("id", &self.id())
+            .field("state", &self.inner().list.state())
+            .finish()
+    }
+}
+
+impl<T, E> sealed::Sealed for Future<T, E> {
+    fn wait_list(&self) -> &WaitList {
+        &self.inner().list
+    }
+}
+
+impl<T, E> Waitable for Future<T, E> {}

@@ -1,0 +1,226 @@
+//! Waiting on many futures at once: `wait_any`, `wait_all` and
+//! `wait(futures, timeout, return_when)`, with one parker for all of them.
+
+use crate::block::{block, deadline_after};
+use crate::decision::Rule;
+use crate::list::WaitList;
+use crate::waitable::{Waitable, wait_list_of};
+use std::time::{Duration, Instant};
+
+/// When [`wait`] returns (Python's `concurrent.futures` `return_when`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReturnWhen {
+    /// When every future is done.
+    #[default]
+    AllCompleted,
+    /// When at least one future is done.
+    FirstCompleted,
+    /// When at least one future is done with a failure (any
+    /// [`Failure`](crate::Failure), a broken promise included), or every
+    /// future is done.
+    FirstException,
+}
+
+impl ReturnWhen {
+    pub(crate) fn rule(self) -> Rule {
+        match self {
+            ReturnWhen::AllCompleted => Rule::All,
+            ReturnWhen::FirstCompleted => Rule::First,
+            ReturnWhen::FirstException => Rule::AllOrFailure,
+        }
+    }
+}
+
+/// One pass over the input: which futures were done, which pending.
+pub(crate) struct Scan<'a> {
+    /// Input positions of the futures found done, ascending.
+    pub(crate) done: Vec<usize>,
+    /// Whether one of them completed with a failure.
+    pub(crate) failed: bool,
+    /// Input positions of the futures found pending, ascending.
+    pub(crate) pending: Vec<usize>,
+    /// Their wait lists, in the same order.
+    pub(crate) lists: Vec<&'a WaitList>,
+}
+
+impl<'a> Scan<'a> {
+    pub(crate) fn of<W: Waitable + ?Sized + 'a>(
+        futures: impl IntoIterator<Item = &'a W>,
+    ) -> Scan<'a> {
+        let mut scan = Scan {
+            done: Vec::new(),
+            failed: false,
+            pending: Vec::new(),
+            lists: Vec::new(),
+        };
+        for (index, future) in futures.into_iter().enumerate() {
+            let list = wait_list_of(future);
+            let state = list.state();
+            if state.is_complete() {
+                scan.done.push(index);
+                scan.failed |= state.is_failure();
+            } else {
+                scan.pending.push(index);
+                scan.lists.push(list);
+            }
+        }
+        scan
+    }
+
+    pub(crate) fn satisfies(&self, return_when: ReturnWhen) -> bool {
+        match return_when {
+            ReturnWhen::AllCompleted => self.pending.is_empty(),
+            ReturnWhen::FirstCompleted => !self.done.is_empty(),
+            ReturnWhen::FirstException => self.failed || self.pending.is_empty(),
+        }
+    }
+
+    /// Moves the pending futures that are done by now into `done`, keeping
+    /// both lists ascending; returns `(done, not_done)`.
+    pub(crate) fn settle(self) -> (Vec<usize>, Vec<usize>) {
+        let Scan {
+            done,
+            pending,
+            lists,
+            ..
+        } = self;
+        let mut newly_done = Vec::new();
+        let mut not_done = Vec::with_capacity(pending.len());
+        for (index, list) in pending.into_iter().zip(lists) {
+            if list.state().is_complete() {
+                newly_done.push(index);
+            } else {
+                not_done.push(index);
+            }
+        }
+        (merge(done, newly_done), not_done)
+    }
+}
+
+/// Merges two ascending lists into one.
+fn merge(left: Vec<usize>, right: Vec<usize>) -> Vec<usize> {
+    if right.is_empty() {
+        return left;
+    }
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(&l), Some(&r)) = (left.peek(), right.peek()) {
+        if l < r {
+            merged.push(l);
+            left.next();
+        } else {
+            merged.push(r);
+            right.next();
+        }
+    }
+    merged.extend(left);
+    merged.extend(right);
+    merged
+}
+
+/// Blocks until at least one future is done; returns its position in the
+/// input (NDB's `wait_any`).
+///
+/// - `None` for an empty input, at once.
+/// - If a future is already done, the lowest such position, without
+///   parking and without registering (the only allocation is the list of
+///   the pending futures scanned before it).
+/// - Otherwise the future that completed *first*, as decided by one CAS
+///   among the completers (not a scan after waking).
+///
+/// Duplicates are allowed; futures of different types mix through
+/// `&dyn Waitable`.
+///
+/// ```
+/// let (p1, f1) = forthcoming::promise::<u8, ()>();
+/// let (p2, f2) = forthcoming::promise::<u8, ()>();
+/// std::thread::spawn(move || p2.set_result(2));
+/// assert_eq!(forthcoming::wait_any([&f1, &f2]), Some(1));
+/// # drop(p1);
+/// ```
+pub fn wait_any<'a, W: Waitable + ?Sized + 'a>(
+    futures: impl IntoIterator<Item = &'a W>,
+) -> Option<usize> {
+    let mut pending = Vec::new();
+    let mut lists = Vec::new();
+    for (index, future) in futures.into_iter().enumerate() {
+        let list = wait_list_of(future);
+        if list.state().is_complete() {
+            return Some(index);
+        }
+        pending.push(index);
+        lists.push(list);
+    }
+    if lists.is_empty() {
+        return None;
+    }
+    let winner = block(&lists, Rule::First, None)
+        .expect("an untimed First wait returns only once a completer won");
+    Some(pending[winner])
+}
+
+/// Blocks until every future is done (NDB's `wait_all`); returns at once for
+/// an empty input. Futures already done cost one load each and nothing is
+/// allocated for them.
+///
+/// ```
+/// let pairs: Vec<_> = (0..4).map(|_| forthcoming::promise::<u32, ()>()).collect();
+/// let futures: Vec<_> = pairs.iter().map(|(_, f)| f.clone()).collect();
+/// std::thread::spawn(move || for (i, (p, _)) in pairs.into_iter().enumerate() { p.set_result(i as u32) });
+/// forthcoming::wait_all(&futures);
+/// assert!(futures.iter().all(|f| f.done()));
+/// ```
+pub fn wait_all<'a, W: Waitable + ?Sized + 'a>(futures: impl IntoIterator<Item = &'a W>) {
+    let lists: Vec<&WaitList> = futures
+        .into_iter()
+        .map(wait_list_of)
+        .filter(|list| !list.state().is_complete())
+        .collect();
+    if !lists.is_empty() {
+        block(&lists, Rule::All, None);
+    }
+}
+
+/// Blocks until `return_when` holds or `timeout` passes, then returns
+/// `(done, not_done)`: positions in the input, each ascending, together
+/// holding every position exactly once (duplicates included). This is the
+/// SDK's `Future.wait` and Python's `concurrent.futures.wait`.
+///
+/// - `done` lists every future done at the moment of return, not only the
+///   one that ended the wait.
+/// - `timeout`: `None` waits forever; `Some(Duration::ZERO)` takes a snapshot
+///   without blocking; a duration too long to represent waits forever.
+/// - An empty input returns `(vec![], vec![])` at once.
+/// - Spurious wake-ups never end the wait early, and a failed future is
+///   reported in `done`, never panicked.
+///
+/// ```
+/// use forthcoming::{ReturnWhen, wait};
+/// use std::time::Duration;
+///
+/// let (ok, f_ok) = forthcoming::promise::<u8, &str>();
+/// let (bad, f_bad) = forthcoming::promise::<u8, &str>();
+/// let (_slow, f_slow) = forthcoming::promise::<u8, &str>();
+/// ok.set_result(1);
+/// std::thread::spawn(move || bad.set_exception("boom"));
+/// let futures = [&f_ok, &f_bad, &f_slow];
+/// let (done, not_done) = wait(futures, None, ReturnWhen::FirstException);
+/// assert_eq!((done, not_done), (vec![0, 1], vec![2]));
+/// let (done, _) = wait(futures, Some(Duration::from_millis(1)), ReturnWhen::AllCompleted);
+/// assert_eq!(done, vec![0, 1]);
+/// ```
+pub fn wait<'a, W: Waitable + ?Sized + 'a>(
+    futures: impl IntoIterator<Item = &'a W>,
+    timeout: Option<Duration>,
+    return_when: ReturnWhen,
+) -> (Vec<usize>, Vec<usize>) {
+    let scan = Scan::of(futures);
+    if !scan.satisfies(return_when) {
+        let deadline = timeout.and_then(deadline_after);
+        // A time-out too long to represent gives no deadline: wait forever.
+        if deadline.is_none_or(|deadline| Instant::now() < deadline) {
+            block(&scan.lists, return_when.rule(), deadline);
+        }
+    }
+    scan.settle()
+}

@@ -1,0 +1,222 @@
+//! Async group waits: `wait_any_async`, `wait_all_async`, `wait_async`.
+
+use crate::decision::Rule;
+use crate::group::{ReturnWhen, Scan};
+use crate::list::WaitList;
+use crate::waitable::Waitable;
+use crate::waiter::{Parker, Registration};
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// One waiter over the pending futures, registered on the first poll and
+/// kept across polls.
+struct Registered<'a> {
+    /// The pending futures' lists.
+    lists: Vec<&'a WaitList>,
+    /// Under which rule the wait ends.
+    rule: Rule,
+    /// Present between the first `Pending` poll and readiness or drop.
+    registration: Option<Registration<'a>>,
+}
+
+impl<'a> Registered<'a> {
+    fn new(lists: Vec<&'a WaitList>, rule: Rule) -> Registered<'a> {
+        Registered {
+            lists,
+            rule,
+            registration: None,
+        }
+    }
+
+    /// Ready with the `First` winner (position in `lists`) once satisfied.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let registration = match &self.registration {
+            Some(registration) => {
+                registration.set_waker(cx.waker());
+                registration
+            }
+            None => self.registration.insert(Registration::new(
+                &self.lists,
+                self.rule,
+                Parker::task(cx.waker()),
+            )),
+        };
+        // The waker is in place before this check: nothing is lost between.
+        let decision = registration.decision();
+        if !decision.is_satisfied() {
+            return Poll::Pending;
+        }
+        let winner = decision.winner();
+        self.registration = None;
+        Poll::Ready(winner)
+    }
+}
+
+/// Returned by [`wait_any_async`].
+#[must_use = "futures do nothing unless polled"]
+pub struct WaitAny<'a> {
+    /// Input positions of the pending futures.
+    pending: Vec<usize>,
+    /// `None` when the answer was known at creation.
+    registered: Option<Registered<'a>>,
+}
+
+/// Returned by [`wait_all_async`].
+#[must_use = "futures do nothing unless polled"]
+pub struct WaitAll<'a> {
+    /// The waiter over the futures pending at creation.
+    registered: Registered<'a>,
+}
+
+/// Returned by [`wait_async`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Wait<'a> {
+    /// The scan made at creation, settled when ready; `None` after.
+    scan: Option<Scan<'a>>,
+    /// `None` when the condition held at creation.
+    registered: Option<Registered<'a>>,
+}
+
+/// [`wait_any`](crate::wait_any) for async code: resolves to the position of
+/// the first future to complete (the lowest done one if any is done when
+/// called; `None` for an empty input).
+///
+/// ```
+/// let (p1, f1) = forthcoming::promise::<u8, ()>();
+/// let (p2, f2) = forthcoming::promise::<u8, ()>();
+/// std::thread::spawn(move || p2.set_result(2));
+/// let first = futures::executor::block_on(forthcoming::wait_any_async([&f1, &f2]));
+/// assert_eq!(first, Some(1));
+/// # drop(p1);
+/// ```
+pub fn wait_any_async<'a, W: Waitable + ?Sized + 'a>(
+    futures: impl IntoIterator<Item = &'a W>,
+) -> WaitAny<'a> {
+    let scan = Scan::of(futures);
+    match scan.done.first() {
+        Some(&first) => WaitAny {
+            pending: vec![first],
+            registered: None,
+        },
+        None if scan.pending.is_empty() => WaitAny {
+            pending: Vec::new(),
+            registered: None,
+        },
+        None => WaitAny {
+            registered: Some(Registered::new(scan.lists, Rule::First)),
+            pending: scan.pending,
+        },
+    }
+}
+
+/// [`wait_all`](crate::wait_all) for async code.
+pub fn wait_all_async<'a, W: Waitable + ?Sized + 'a>(
+    futures: impl IntoIterator<Item = &'a W>,
+) -> WaitAll<'a> {
+    WaitAll {
+        registered: Registered::new(Scan::of(futures).lists, Rule::All),
+    }
+}
+
+/// [`wait`](crate::wait) for async code, without a time-out: the executor
+/// provides those. Wrapping it in `tokio::time::timeout` (or losing a
+/// `select!`) drops it, which unlinks its registration from every future at
+/// once; nothing leaks and other waiters are unaffected.
+///
+/// ```
+/// use forthcoming::{ReturnWhen, wait_async};
+/// let (p1, f1) = forthcoming::promise::<u8, &str>();
+/// let (_p2, f2) = forthcoming::promise::<u8, &str>();
+/// std::thread::spawn(move || p1.set_exception("boom"));
+/// let (done, not_done) =
+///     futures::executor::block_on(wait_async([&f1, &f2], ReturnWhen::FirstException));
+/// assert_eq!((done, not_done), (vec![0], vec![1]));
+/// ```
+pub fn wait_async<'a, W: Waitable + ?Sized + 'a>(
+    futures: impl IntoIterator<Item = &'a W>,
+    return_when: ReturnWhen,
+) -> Wait<'a> {
+    let scan = Scan::of(futures);
+    let registered = (!scan.satisfies(return_when))
+        .then(|| Registered::new(scan.lists.clone(), return_when.rule()));
+    Wait {
+        scan: Some(scan),
+        registered,
+    }
+}
+
+impl std::future::Future for WaitAny<'_> {
+    type Output = Option<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let this = &mut *self;
+        match &mut this.registered {
+            None => Poll::Ready(this.pending.first().copied()),
+            Some(registered) => registered
+                .poll(cx)
+                .map(|winner| winner.map(|winner| this.pending[winner])),
+        }
+    }
+}
+
+impl std::future::Future for WaitAll<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.registered.lists.is_empty() {
+            return Poll::Ready(());
+        }
+        self.registered.poll(cx).map(|_| ())
+    }
+}
+
+impl std::future::Future for Wait<'_> {
+    type Output = (Vec<usize>, Vec<usize>);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(registered) = &mut self.registered {
+            if registered.poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        match self.scan.take() {
+            Some(scan) => Poll::Ready(scan.settle()),
+            None => panic!("`Wait` polled after it returned `Ready`"),
+        }
+    }
+}
+
+impl fmt::Debug for Registered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registered")
+            .field("futures", &self.lists.len())
+            .field("rule", &self.rule)
+            .field("registered", &self.registration.is_some())
+            .finish()
+    }
+}
+
+impl fmt::Debug for WaitAny<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitAny")
+            .field("registered", &self.registered)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for WaitAll<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitAll")
+            .field("registered", &self.registered)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Wait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait")
+            .field("registered", &self.registered)
+            .finish_non_exhaustive()
+    }
+}

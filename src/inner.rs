@@ -1,0 +1,157 @@
+//! The one allocation shared by a promise and its futures: the state word
+//! (with its waiter list), the handle count, the id, and the outcome.
+
+use crate::failure::Failure;
+use crate::id::LazyId;
+use crate::list::WaitList;
+use crate::sync::{AtomicUsize, UnsafeCell, fence};
+use std::backtrace::Backtrace;
+use std::mem::MaybeUninit;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+
+/// A failure with the backtrace captured where it was set.
+#[derive(Debug)]
+pub(crate) struct Failed<E> {
+    /// What went wrong.
+    pub(crate) failure: Failure<E>,
+    /// Where it was set (honours `RUST_BACKTRACE`).
+    pub(crate) backtrace: Backtrace,
+}
+
+impl<E> Failed<E> {
+    /// `failure`, with a backtrace of the caller.
+    pub(crate) fn here(failure: Failure<E>) -> Failed<E> {
+        Failed {
+            failure,
+            backtrace: Backtrace::capture(),
+        }
+    }
+}
+
+/// What a completed future holds.
+pub(crate) type Outcome<T, E> = Result<T, Failed<E>>;
+
+/// Handles never reach this count: past it, cloning aborts (as `Arc` does).
+const MAX_REFS: usize = isize::MAX as usize;
+
+/// The shared state of one promise/future pair.
+///
+/// Invariant I1: `outcome` is written once, by the promise, before the state
+/// word turns complete, and never written again; it is read only after an
+/// Acquire load saw the word complete.
+#[derive(Debug)]
+pub(crate) struct Inner<T, E> {
+    /// The state word and waiter list.
+    pub(crate) list: WaitList,
+    /// Live handles: the promise (until it completes) plus every future.
+    refs: AtomicUsize,
+    /// The id, assigned on first use.
+    pub(crate) id: LazyId,
+    /// The outcome; initialised iff the state word is complete (I1).
+    outcome: UnsafeCell<MaybeUninit<Outcome<T, E>>>,
+}
+
+impl<T, E> Inner<T, E> {
+    /// Allocates the shared state with two handles (the promise and the
+    /// first future): the pair's only allocation.
+    pub(crate) fn allocate() -> NonNull<Inner<T, E>> {
+        NonNull::from(Box::leak(Box::new(Inner {
+            list: WaitList::new(),
+            refs: AtomicUsize::new(2),
+            id: LazyId::new(),
+            outcome: UnsafeCell::new(MaybeUninit::uninit()),
+        })))
+    }
+
+    /// Writes the outcome and wakes every waiter.
+    ///
+    /// # Safety
+    /// Called at most once per pair, by the promise.
+    pub(crate) unsafe fn complete(&self, outcome: Outcome<T, E>) {
+        let failed = outcome.is_err();
+        // SAFETY: the state word is pending and only the promise writes, once
+        // (I1), so nobody reads or writes `outcome` concurrently.
+        self.outcome
+            .with_mut(|slot| unsafe { (*slot).write(outcome) });
+        self.list.complete(failed);
+    }
+
+    /// The outcome, if the future is complete.
+    pub(crate) fn outcome(&self) -> Option<&Outcome<T, E>> {
+        if !self.list.state().is_complete() {
+            return None;
+        }
+        // SAFETY: the Acquire load above saw the word complete, so the outcome
+        // is initialised and never written again (I1); it lives as long as
+        // `self`, which the caller's handle keeps alive.
+        Some(
+            self.outcome
+                .with(|slot| unsafe { (*slot).assume_init_ref() }),
+        )
+    }
+
+    /// Counts one more handle.
+    pub(crate) fn acquire(&self) {
+        // ORDERING: Relaxed, as `Arc::clone`: the new handle is made from an
+        // existing one, which already keeps the allocation alive.
+        if self.refs.fetch_add(1, Relaxed) > MAX_REFS {
+            std::process::abort();
+        }
+    }
+
+    /// Drops one handle; the last one frees the allocation.
+    ///
+    /// # Safety
+    /// `this` must come from `allocate`, and the caller gives up its handle.
+    pub(crate) unsafe fn release(this: NonNull<Inner<T, E>>) {
+        // SAFETY: the caller's handle keeps the allocation alive until here.
+        let inner = unsafe { this.as_ref() };
+        // ORDERING: Release orders this handle's uses before the free;
+        // the Acquire fence pairs with every other handle's Release.
+        if inner.refs.fetch_sub(1, Release) != 1 {
+            return;
+        }
+        fence(Acquire);
+        // SAFETY: this was the last handle: nobody else can reach `this`.
+        drop(unsafe { Box::from_raw(this.as_ptr()) });
+    }
+
+    /// Takes the outcome out and frees the allocation, if the future is
+    /// complete and the caller's handle is the last one. Otherwise the
+    /// handle stays the caller's and `None` is returned.
+    ///
+    /// # Safety
+    /// `this` must come from `allocate`, and the caller owns one handle.
+    pub(crate) unsafe fn take_if_last(this: NonNull<Inner<T, E>>) -> Option<Outcome<T, E>> {
+        // SAFETY: the caller's handle keeps the allocation alive.
+        let inner = unsafe { this.as_ref() };
+        // ORDERING: Acquire pairs with the Release decrement of every other
+        // handle, so their reads of the outcome happen before the move.
+        if inner.refs.load(Acquire) != 1 || !inner.list.state().is_complete() {
+            return None;
+        }
+        // SAFETY: the caller holds the only handle, so no other reference
+        // exists and none can be made; the outcome is initialised (complete).
+        let mut boxed = unsafe { Box::from_raw(this.as_ptr()) };
+        // SAFETY: initialised (complete), and moved out exactly once: the
+        // word is reset below so `Drop` does not drop it again.
+        let outcome = boxed
+            .outcome
+            .with_mut(|slot| unsafe { (*slot).assume_init_read() });
+        // The outcome was moved out: mark it absent so `Drop` skips it.
+        boxed.list = WaitList::new();
+        Some(outcome)
+    }
+}
+
+impl<T, E> Drop for Inner<T, E> {
+    fn drop(&mut self) {
+        if self.list.state().is_complete() {
+            // SAFETY: complete means initialised (I1), and `&mut self` means
+            // no handle can read it any more.
+            self.outcome
+                .with_mut(|slot| unsafe { (*slot).assume_init_drop() });
+        }
+    }
+}

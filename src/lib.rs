@@ -1,0 +1,80 @@
+//! A lock-free, one-shot completion primitive: a [`Promise`] fulfilled once,
+//! [`Future`] handles that read the outcome, and waits over one or many
+//! futures ([`wait_any`], [`wait_all`], [`wait`] with [`ReturnWhen`]).
+//!
+//! ```
+//! use forthcoming::{promise, wait, ReturnWhen};
+//! use std::time::Duration;
+//!
+//! let (promise, future) = promise::<u64, String>();
+//! let worker = std::thread::spawn(move || promise.set_result(6 * 7));
+//! assert_eq!(future.get_result(), Ok(&42));
+//! worker.join().unwrap();
+//!
+//! let (slow, pending) = forthcoming::promise::<u64, String>();
+//! let (done, not_done) = wait([&future, &pending], Some(Duration::from_millis(5)), ReturnWhen::AllCompleted);
+//! assert_eq!((done, not_done), (vec![0], vec![1]));
+//! drop(slow); // a dropped promise completes its future with Failure::BrokenPromise
+//! assert_eq!(pending.get_result(), Err(&forthcoming::Failure::BrokenPromise));
+//! ```
+//!
+//! # How it works
+//! Each pair shares one allocation whose state word is either the head of an
+//! intrusive list of waiter nodes (pending) or a completion tag. Completing
+//! is one atomic swap that takes the whole list, then one wake-up per waiter;
+//! waiting on a done future is one Acquire load. A group wait links one
+//! waiter (one parker, one decision word) into every future's list; the
+//! completers race on the decision word with one atomic operation each, and
+//! the winner wakes the parker. Waiters that time out unlink their nodes
+//! (Harris-style marking), and nodes are reclaimed with `crossbeam-epoch`.
+//! There is no lock anywhere. Every protocol is checked by a loom model in
+//! `loom-tests/`.
+
+mod block;
+mod completion;
+mod decision;
+mod failure;
+mod future;
+mod group;
+mod group_async;
+mod id;
+mod inner;
+mod list;
+mod promise;
+mod state;
+mod sync;
+mod waitable;
+mod waiter;
+
+pub use completion::Completion;
+pub use failure::{Failure, Panic, ResultError};
+pub use future::Future;
+pub use group::{ReturnWhen, wait, wait_all, wait_any};
+pub use group_async::{Wait, WaitAll, WaitAny, wait_all_async, wait_any_async, wait_async};
+pub use id::FutureId;
+pub use promise::{Promise, promise};
+pub use waitable::Waitable;
+
+#[cfg(test)]
+mod compile_time {
+    use super::*;
+    use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    assert_eq_size!(Future<u64, ()>, usize);
+    assert_eq_size!(Promise<u64, ()>, usize);
+    assert_eq_size!(Option<Future<u64, ()>>, usize);
+    assert_impl_all!(Future<u64, String>: Send, Sync, Clone, Waitable);
+    assert_impl_all!(Promise<u64, String>: Send, Sync);
+    assert_impl_all!(Promise<Cell<u8>, ()>: Send);
+    assert_not_impl_any!(Future<Rc<u8>, ()>: Send, Sync);
+    assert_not_impl_any!(Future<u8, Rc<u8>>: Send, Sync);
+    assert_not_impl_any!(Future<Cell<u8>, ()>: Send, Sync);
+    assert_not_impl_any!(Promise<Rc<u8>, ()>: Send);
+    assert_not_impl_any!(Promise<u8, Rc<u8>>: Send);
+    assert_impl_all!(Failure<std::io::Error>: std::error::Error, Send, Sync);
+    assert_impl_all!(ResultError<'static, std::io::Error>: std::error::Error);
+    assert_impl_all!(FutureId: Copy, Eq, std::hash::Hash, std::fmt::Display, Send, Sync);
+    assert_impl_all!(dyn Waitable: Waitable);
+}

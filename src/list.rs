@@ -1,0 +1,229 @@
+//! The intrusive waiter list of one future, kept in its state word: push,
+//! complete (take the whole list and wake it), and Harris-style detach.
+//!
+//! # Protocol
+//! - *Push*: CAS the word from `head` to `node` with `node.next = head`,
+//!   unless the word is complete. ABA cannot hurt a push: whatever node is at
+//!   `head` when the CAS succeeds is the one `node.next` points to.
+//! - *Complete*: one swap of the word to its terminal value takes the list;
+//!   the completer walks it and notifies the waiter of every unmarked node.
+//!   It pins an epoch before the swap, so no node it walks can be freed under
+//!   it. With nobody waiting, one CAS completes and nothing is pinned.
+//! - *Detach*: the owner marks `node.next` (tag bit), then walks from the word
+//!   unlinking every marked node it meets (CAS on the predecessor's link; the
+//!   word is the first link), restarting from the word when a CAS fails. A
+//!   marked node's `next` never changes again, so only marked nodes are ever
+//!   unlinked and a completer walking the same chain never skips a live node.
+//!   The walk ends when it has unlinked `node`, reaches the end of the list,
+//!   or finds the word complete: from then on no thread that pins can reach
+//!   `node`, and the owner may retire it through the epoch.
+//!
+//! # Orderings
+//! Every CAS that publishes a pointer (push, unlink, the completing swap) is
+//! `Release` and every load that follows a pointer is `Acquire`, so whoever
+//! reaches a node happens-after the node was initialised by its owner. The
+//! completing swap is also the `Release` that publishes the outcome (the
+//! outcome is written before it); readers pair with it through
+//! [`WaitList::state`].
+
+use crate::state::State;
+use crate::sync::AtomicPtr;
+use crate::waiter::Waiter;
+use crossbeam_epoch::{self as epoch, Guard};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+
+/// Tag bit on `Node::next`: the owner is detaching this node.
+const MARK: usize = 0b1;
+
+fn is_marked(link: *mut Node) -> bool {
+    link.addr() & MARK != 0
+}
+
+fn unmarked(link: *mut Node) -> *mut Node {
+    link.map_addr(|a| a & !MARK)
+}
+
+/// One waiter's link into one future's list.
+///
+/// Nodes live inside their [`Waiter`]'s allocation and are freed with it,
+/// through epoch deferral, only once no thread that pins can reach them.
+#[repr(align(8))]
+#[derive(Debug)]
+pub(crate) struct Node {
+    /// The next node (older push); low bit [`MARK`] once the owner detaches.
+    next: AtomicPtr<Node>,
+    /// The waiter this node notifies; it outlives the node.
+    waiter: *const Waiter,
+    /// The list this node is pushed on; it outlives the waiter's wait.
+    list: *const WaitList,
+    /// Position of the future in the waiter's input.
+    index: usize,
+}
+
+impl Node {
+    /// A node that will link `waiter` into `list` as input number `index`.
+    pub(crate) fn new(waiter: *const Waiter, list: &WaitList, index: usize) -> Node {
+        Node {
+            next: AtomicPtr::new(std::ptr::null_mut()),
+            waiter,
+            list,
+            index,
+        }
+    }
+
+    /// The list this node belongs to.
+    ///
+    /// # Safety
+    /// The list must still be alive: true while the wait that owns the node
+    /// borrows its futures.
+    pub(crate) unsafe fn list(&self) -> &WaitList {
+        // SAFETY: the caller guarantees the list outlives this borrow.
+        unsafe { &*self.list }
+    }
+}
+
+/// The state word of one future, which is also the head of its waiter list.
+///
+/// (`pub` only because the sealed `Waitable` trait names it; it is not
+/// reachable from outside the crate.)
+#[allow(unreachable_pub)]
+#[derive(Debug)]
+pub struct WaitList {
+    /// See the table in `state.rs`.
+    word: AtomicPtr<Node>,
+}
+
+impl WaitList {
+    /// A pending list with no waiter.
+    pub(crate) fn new() -> WaitList {
+        WaitList {
+            word: AtomicPtr::new(State::EMPTY.into_raw()),
+        }
+    }
+
+    /// The current state.
+    pub(crate) fn state(&self) -> State {
+        // ORDERING: Acquire pairs with the Release of the completing swap or
+        // CAS in `complete`, so a complete state makes the outcome readable.
+        State::from_raw(self.word.load(Acquire))
+    }
+
+    /// Links `node` at the head, or returns the terminal state if the future
+    /// is already complete (then `node` is not linked).
+    ///
+    /// # Safety
+    /// `node` must not be linked anywhere, must stay at its address, and must
+    /// be retired only after [`WaitList::detach`] returned for it.
+    pub(crate) unsafe fn push(&self, node: &Node) -> Result<(), State> {
+        let mut head = self.word.load(Relaxed);
+        loop {
+            let state = State::from_raw(head);
+            if state.is_complete() {
+                // ORDERING: the failed CAS or the load was Relaxed; re-read
+                // with Acquire so the caller may read the outcome.
+                return Err(self.state());
+            }
+            node.next.store(head, Relaxed);
+            // ORDERING: Release publishes `node` (its fields and `next`) to
+            // the completer and to detachers, which load the word with Acquire.
+            match self.word.compare_exchange_weak(
+                head,
+                std::ptr::from_ref(node).cast_mut(),
+                Release,
+                Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(current) => head = current,
+            }
+        }
+    }
+
+    /// Publishes completion and notifies every waiter linked at that moment.
+    /// Called once, by the promise, after the outcome is written.
+    ///
+    /// Wait-free apart from the notifications: at most one failed CAS, one
+    /// swap, then one pass over the list it took.
+    pub(crate) fn complete(&self, failed: bool) {
+        let done = State::completed(failed).into_raw();
+        // ORDERING: Release publishes the outcome. Nobody waits, so there is
+        // nothing to walk and no need to pin.
+        if self
+            .word
+            .compare_exchange(State::EMPTY.into_raw(), done, Release, Relaxed)
+            .is_ok()
+        {
+            return;
+        }
+        // Pin before taking the list: a detacher that sees the word complete
+        // retires its waiter at once, and only this pin keeps it alive.
+        let guard = epoch::pin();
+        // ORDERING: Release publishes the outcome; Acquire makes the nodes
+        // pushed (Release) before this swap readable.
+        let taken = State::from_raw(self.word.swap(done, AcqRel));
+        let mut cursor = taken.head();
+        // SAFETY: every node reachable from the taken list was reachable after
+        // this thread pinned, so its waiter is retired no earlier than
+        // `guard` is dropped (see the module docs).
+        while let Some(node) = unsafe { cursor.as_ref() } {
+            // ORDERING: Acquire pairs with the Release that linked the successor.
+            let next = node.next.load(Acquire);
+            if !is_marked(next) {
+                // SAFETY: as above, the waiter outlives `guard`.
+                unsafe { (*node.waiter).notify(node.index, failed) };
+            }
+            cursor = unmarked(next);
+        }
+        drop(guard);
+    }
+
+    /// Unlinks `node` (pushed on this list or never linked) so that no thread
+    /// pinning after this returns can reach it.
+    ///
+    /// # Safety
+    /// Only the node's owner may call this, once, and `guard` must be held
+    /// until the node is retired.
+    pub(crate) unsafe fn detach(&self, node: &Node, guard: &Guard) {
+        let _ = guard;
+        // Mark: from now on `node.next` never changes and any walker may
+        // unlink `node`. ORDERING: Relaxed, the mark publishes no data; the
+        // unlinking CASes below order what matters.
+        let _ = node
+            .next
+            .fetch_update(Relaxed, Relaxed, |next| Some(next.map_addr(|a| a | MARK)));
+        let target = std::ptr::from_ref(node).cast_mut();
+        'restart: loop {
+            let state = self.state();
+            if state.is_complete() {
+                return;
+            }
+            let mut link = &self.word;
+            let mut cursor = state.head();
+            // SAFETY: `guard` pins this thread, and every node reached here was
+            // in the list after it pinned, so none is freed during the walk.
+            while let Some(current) = unsafe { cursor.as_ref() } {
+                // ORDERING: Acquire pairs with the Release that linked the successor.
+                let next = current.next.load(Acquire);
+                if !is_marked(next) {
+                    link = &current.next;
+                    cursor = next;
+                    continue;
+                }
+                let successor = unmarked(next);
+                // ORDERING: Release passes on the happens-before this thread
+                // has with `successor`'s initialisation; a failure restarts
+                // with an Acquire load.
+                if link
+                    .compare_exchange(cursor, successor, Release, Relaxed)
+                    .is_err()
+                {
+                    continue 'restart;
+                }
+                if cursor == target {
+                    return;
+                }
+                cursor = successor;
+            }
+            return;
+        }
+    }
+}

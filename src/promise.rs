@@ -1,0 +1,122 @@
+//! The producer's handle: completes the future once, or breaks the promise
+//! by being dropped.
+
+use crate::failure::{Failure, Panic};
+use crate::future::Future;
+use crate::inner::{Failed, Inner, Outcome};
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
+
+/// Creates a connected promise and future, in one heap allocation.
+///
+/// ```
+/// let (promise, future) = forthcoming::promise::<u32, String>();
+/// std::thread::spawn(move || promise.set_result(42));
+/// assert_eq!(future.get_result(), Ok(&42));
+/// ```
+pub fn promise<T, E>() -> (Promise<T, E>, Future<T, E>) {
+    let inner = Inner::allocate();
+    // SAFETY: `allocate` counted two handles, one for each value made here.
+    unsafe { (Promise::from_inner(inner), Future::from_inner(inner)) }
+}
+
+/// The write side: fulfilled exactly once, by value.
+///
+/// Dropping a promise that was never fulfilled completes its future with
+/// [`Failure::BrokenPromise`], so no waiter can hang forever.
+#[must_use = "dropping a Promise breaks it: its futures fail with Failure::BrokenPromise"]
+pub struct Promise<T, E> {
+    /// One counted handle on the shared state.
+    inner: NonNull<Inner<T, E>>,
+    /// Owns a `T`/`E` to send, not shares them.
+    _owns: PhantomData<Outcome<T, E>>,
+}
+
+// SAFETY: a promise moves a `T` or an `E` into the shared state (so they must
+// be `Send`), and may drop the outcome if it is the last handle. It never
+// hands out references to them.
+unsafe impl<T: Send, E: Send> Send for Promise<T, E> {}
+// SAFETY: `&Promise` offers nothing that touches the shared state.
+unsafe impl<T, E> Sync for Promise<T, E> {}
+
+impl<T, E> Promise<T, E> {
+    /// # Safety
+    /// `inner` must come from `Inner::allocate`, with one handle counted for
+    /// the promise, and no other promise made for it.
+    unsafe fn from_inner(inner: NonNull<Inner<T, E>>) -> Promise<T, E> {
+        Promise {
+            inner,
+            _owns: PhantomData,
+        }
+    }
+
+    /// Completes the future with a value and wakes every waiter.
+    /// Never blocks and never allocates.
+    pub fn set_result(self, value: T) {
+        self.fulfil(Ok(value));
+    }
+
+    /// Completes the future with the producer's error and wakes every
+    /// waiter. Captures a backtrace here (see
+    /// [`Future::get_traceback`]).
+    pub fn set_exception(self, error: E) {
+        self.fulfil(Err(Failed::here(Failure::Exception(error))));
+    }
+
+    /// Runs `f` on this thread and completes the future with what it returns,
+    /// or with [`Failure::Panicked`] if it panics (the panic does not
+    /// propagate).
+    ///
+    /// ```
+    /// use forthcoming::Failure;
+    /// let (promise, future) = forthcoming::promise::<u32, ()>();
+    /// promise.run(|| panic!("boom"));
+    /// assert!(matches!(future.get_result(), Err(Failure::Panicked(p)) if p.message() == Some("boom")));
+    /// ```
+    pub fn run(self, f: impl FnOnce() -> Result<T, E>) {
+        let outcome = match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(Failed::here(Failure::Exception(error))),
+            Err(payload) => Err(Failed::here(Failure::Panicked(Panic::from_payload(
+                &*payload,
+            )))),
+        };
+        self.fulfil(outcome);
+    }
+
+    fn fulfil(self, outcome: Outcome<T, E>) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `self` is consumed and its `Drop` suppressed, so this is the
+        // pair's only completion, and the promise's handle is released once.
+        unsafe {
+            this.inner.as_ref().complete(outcome);
+            Inner::release(this.inner);
+        }
+    }
+}
+
+impl<T, E> Drop for Promise<T, E> {
+    fn drop(&mut self) {
+        // SAFETY: a promise still alive has not completed (fulfilling consumes
+        // it without running this), and its handle is released once.
+        unsafe {
+            self.inner
+                .as_ref()
+                .complete(Err(Failed::here(Failure::BrokenPromise)));
+            Inner::release(self.inner);
+        }
+    }
+}
+
+impl<T, E> fmt::Debug for Promise<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // SAFETY: the promise's handle keeps the shared state alive.
+        let inner = unsafe { self.inner.as_ref() };
+        f.debug_struct("Promise")
+            .field("id", &inner.id.get())
+            .finish_non_exhaustive()
+    }
+}

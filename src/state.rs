@@ -1,0 +1,81 @@
+//! The state word of one future: the head of its waiter list while pending,
+//! a tag saying how it completed once it is done.
+//!
+//! | value                       | phase    | meaning                           |
+//! |-----------------------------|----------|-----------------------------------|
+//! | null                        | pending  | nobody waits                      |
+//! | pointer to a [`Node`]       | pending  | head of the intrusive waiter list |
+//! | `COMPLETE`                  | complete | outcome is a value                |
+//! | `COMPLETE \| FAILED`         | complete | outcome is a failure              |
+//!
+//! Nodes are aligned to 8 bytes, so a pending word never has a tag bit set and
+//! the word is exactly the list's first link: unlinking the head is the same
+//! CAS as unlinking any other node, and it fails once the word is complete.
+//!
+//! Who owns what: while pending, any waiter may push its node (CAS) and any
+//! detacher may unlink a marked node (CAS); the promise alone may complete the
+//! word (one RMW), after which the word never changes again and the outcome is
+//! read-only.
+
+use crate::list::Node;
+use std::fmt;
+
+/// Tag bit: the future is complete and its outcome is published.
+const COMPLETE: usize = 0b01;
+/// Tag bit, only with `COMPLETE`: the outcome is a failure.
+const FAILED: usize = 0b10;
+
+/// A decoded copy of the state word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct State(*mut Node);
+
+impl State {
+    /// Pending, with no waiter.
+    pub(crate) const EMPTY: State = State(std::ptr::null_mut());
+
+    /// Wraps a raw word read from the atomic.
+    pub(crate) fn from_raw(word: *mut Node) -> State {
+        State(word)
+    }
+
+    /// The raw word to store in the atomic.
+    pub(crate) fn into_raw(self) -> *mut Node {
+        self.0
+    }
+
+    /// The terminal word for an outcome that is a failure or not.
+    pub(crate) fn completed(failed: bool) -> State {
+        let tag = if failed { COMPLETE | FAILED } else { COMPLETE };
+        State(std::ptr::without_provenance_mut(tag))
+    }
+
+    /// Whether the future is complete.
+    pub(crate) fn is_complete(self) -> bool {
+        self.0.addr() & COMPLETE != 0
+    }
+
+    /// Whether the future completed with a failure.
+    pub(crate) fn is_failure(self) -> bool {
+        self.0.addr() & FAILED != 0
+    }
+
+    /// The head of the waiter list; null when empty or complete.
+    pub(crate) fn head(self) -> *mut Node {
+        if self.is_complete() {
+            std::ptr::null_mut()
+        } else {
+            self.0
+        }
+    }
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.is_complete(), self.is_failure()) {
+            (true, true) => f.write_str("Complete(failure)"),
+            (true, false) => f.write_str("Complete(value)"),
+            (false, _) if self.0.is_null() => f.write_str("Pending(no waiters)"),
+            (false, _) => write!(f, "Pending(head: {:p})", self.0),
+        }
+    }
+}

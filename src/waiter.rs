@@ -1,0 +1,193 @@
+//! A waiter: one parker (a thread or a task's waker), one decision word, and
+//! one list node per future it waits on, all freed together through the
+//! epoch once every node is unreachable.
+
+use crate::decision::{Decision, Rule};
+use crate::list::{Node, WaitList};
+use crate::sync::{self, AtomicWaker, Thread, spin_loop, thread};
+use crossbeam_epoch as epoch;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+use std::task::Waker;
+use std::time::Instant;
+
+/// What a satisfied decision wakes.
+#[derive(Debug)]
+pub(crate) enum Parker {
+    /// A thread blocked in `park`.
+    Thread(Thread),
+    /// An async task, through its latest waker.
+    Task(AtomicWaker),
+}
+
+impl Parker {
+    /// A parker for the calling thread.
+    pub(crate) fn current_thread() -> Parker {
+        Parker::Thread(thread::current())
+    }
+
+    /// A parker for a task, already holding `waker`, so a completion that
+    /// lands during registration is not lost.
+    pub(crate) fn task(waker: &Waker) -> Parker {
+        let slot = AtomicWaker::new();
+        sync::register_waker(&slot, waker);
+        Parker::Task(slot)
+    }
+
+    fn wake(&self) {
+        match self {
+            Parker::Thread(thread) => thread.unpark(),
+            Parker::Task(slot) => slot.wake(),
+        }
+    }
+}
+
+/// The shared part of one wait call. Never reused: freed only through
+/// `defer_unchecked`, which is what keeps every CAS against it ABA-free.
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    /// Decides when the wait is over, and who wakes the parker.
+    decision: Decision,
+    /// Woken by the notifier that satisfied `decision`.
+    parker: Parker,
+    /// One node per future, in input order.
+    nodes: Box<[Node]>,
+}
+
+impl Waiter {
+    /// Called by a completer (or by registration) for the node at `index`.
+    pub(crate) fn notify(&self, index: usize, failed: bool) {
+        if self.decision.notify(index, failed) {
+            self.parker.wake();
+        }
+    }
+}
+
+/// The owner's handle on a registered waiter. Dropping it detaches every node
+/// and retires the waiter through the epoch.
+#[derive(Debug)]
+pub(crate) struct Registration<'a> {
+    /// Points to a `Box<Waiter>` leaked at registration, freed by the epoch.
+    waiter: NonNull<Waiter>,
+    /// How many nodes, from the first, registration tried to push.
+    pushed: usize,
+    /// The lists the nodes point to must outlive the registration.
+    lists: PhantomData<&'a WaitList>,
+}
+
+// SAFETY: the registration only hands out `&Decision`/`&Parker` (both `Sync`
+// and `Send`: atomics, `Thread`, `AtomicWaker`) and, on drop, detaches nodes
+// from lists it borrows for `'a` with a `Sync` API; nothing in it is tied to
+// the thread that created it.
+unsafe impl Send for Registration<'_> {}
+// SAFETY: `&Registration` gives access to the same `Sync` parts only.
+unsafe impl Sync for Registration<'_> {}
+
+impl<'a> Registration<'a> {
+    /// Links one waiter into every list, in order, stopping early once the
+    /// decision is satisfied. A list found complete is notified by the
+    /// registrar itself, so every future counts exactly once.
+    pub(crate) fn new(lists: &[&'a WaitList], rule: Rule, parker: Parker) -> Registration<'a> {
+        let boxed = Box::new(Waiter {
+            decision: Decision::new(rule, lists.len()),
+            parker,
+            nodes: Box::new([]),
+        });
+        let waiter = NonNull::from(Box::leak(boxed));
+        let nodes: Box<[Node]> = lists
+            .iter()
+            .enumerate()
+            .map(|(index, list)| Node::new(waiter.as_ptr(), list, index))
+            .collect();
+        // SAFETY: the waiter is not shared yet; this is its only reference.
+        unsafe { (*waiter.as_ptr()).nodes = nodes };
+        // SAFETY: the waiter stays allocated until `drop` retires it.
+        let shared = unsafe { waiter.as_ref() };
+        let mut pushed = 0;
+        for (node, list) in shared.nodes.iter().zip(lists) {
+            if shared.decision.is_satisfied() {
+                break;
+            }
+            pushed += 1;
+            // SAFETY: the node is fresh, lives in the waiter's allocation
+            // (stable address), and is detached in `drop` before retirement.
+            if let Err(state) = unsafe { list.push(node) } {
+                // The registrar counts this future itself. It owes no wake-up:
+                // its caller checks the decision before it parks or pends.
+                shared.decision.notify(pushed - 1, state.is_failure());
+            }
+        }
+        shared.decision.end_registration();
+        Registration {
+            waiter,
+            pushed,
+            lists: PhantomData,
+        }
+    }
+
+    fn waiter(&self) -> &Waiter {
+        // SAFETY: the waiter is freed only after `drop`, and the reference
+        // cannot outlive `&self`.
+        unsafe { self.waiter.as_ref() }
+    }
+
+    /// The decision word.
+    pub(crate) fn decision(&self) -> &Decision {
+        &self.waiter().decision
+    }
+
+    /// Replaces the task's waker before the next `Pending`.
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        if let Parker::Task(slot) = &self.waiter().parker {
+            sync::register_waker(slot, waker);
+        }
+    }
+
+    /// Blocks the calling thread (whose parker this must be) until the
+    /// decision is satisfied or `deadline` passes. Returns whether it is
+    /// satisfied. Spurious wake-ups are absorbed; no epoch guard is held.
+    pub(crate) fn park(&self, deadline: Option<Instant>) -> bool {
+        let decision = self.decision();
+        for _ in 0..sync::SPIN_LIMIT {
+            if decision.is_satisfied() {
+                return true;
+            }
+            spin_loop();
+        }
+        loop {
+            if decision.is_satisfied() {
+                return true;
+            }
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    if sync::park_until(deadline) {
+                        return decision.is_satisfied();
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        let waiter = self.waiter();
+        waiter.decision.cancel();
+        let guard = epoch::pin();
+        for node in &waiter.nodes[..self.pushed] {
+            // SAFETY: the lists outlive `'a`, this registration owns the node,
+            // detaches it once, and `guard` is held until the retirement below.
+            unsafe { node.list().detach(node, &guard) };
+        }
+        let retired = self.waiter.as_ptr();
+        // SAFETY: every node is now unreachable for any thread that pins
+        // later (detach's guarantee), and threads pinned earlier hold the
+        // epoch back until they unpin, so the waiter is freed after its last
+        // use. It was allocated by `Box` in `new` and is retired once; its
+        // owned parts (`Thread`, `AtomicWaker`) may drop on any thread.
+        unsafe {
+            guard.defer_unchecked(move || drop(Box::from_raw(retired)));
+        }
+    }
+}
