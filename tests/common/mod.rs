@@ -1,0 +1,192 @@
+//! Helpers shared by the integration tests: drop counting, a seeded PRNG, a
+//! counting waker, a hang guard and a probe for registered waiters.
+
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
+pub(crate) mod alloc;
+
+use forthcoming::{Failure, Future};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+/// How long a test may block before the hang guard calls it a hang. Generous:
+/// it only turns a deadlock into a failure, it measures nothing.
+pub(crate) const HANG: Duration = Duration::from_secs(30);
+
+/// Counts the drops of the [`DropCounter`]s it hands out.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Drops(Arc<AtomicUsize>);
+
+impl Drops {
+    /// A fresh counter at zero.
+    pub(crate) fn new() -> Drops {
+        Drops::default()
+    }
+
+    /// A value whose drop this counter counts, carrying `id` for equality.
+    pub(crate) fn token(&self, id: u64) -> DropCounter {
+        DropCounter {
+            drops: Arc::clone(&self.0),
+            id,
+        }
+    }
+
+    /// How many tokens were dropped so far.
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+/// A value that counts its own drop (at most once per value, by construction).
+#[derive(Debug)]
+pub(crate) struct DropCounter {
+    /// Shared with the [`Drops`] that made it.
+    drops: Arc<AtomicUsize>,
+    /// Identifies the value in assertions.
+    pub(crate) id: u64,
+}
+
+impl PartialEq for DropCounter {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// xorshift64*: a tiny seeded PRNG, so stress runs are reproducible by seed.
+#[derive(Clone, Debug)]
+pub(crate) struct XorShift(u64);
+
+impl XorShift {
+    /// A generator for `seed` (zero is remapped: xorshift must not start at 0).
+    pub(crate) fn new(seed: u64) -> XorShift {
+        XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// The next 64 random bits.
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..bound` (`bound > 0`).
+    pub(crate) fn below(&mut self, bound: usize) -> usize {
+        (self.next_u64() % bound as u64) as usize
+    }
+
+    /// `true` with probability `1 / n`.
+    pub(crate) fn one_in(&mut self, n: usize) -> bool {
+        self.below(n) == 0
+    }
+
+    /// Shuffles `items` in place (Fisher-Yates).
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// A waker that counts how often it was woken.
+#[derive(Debug, Default)]
+pub(crate) struct CountingWaker(AtomicUsize);
+
+impl CountingWaker {
+    /// A fresh waker and the handle to read its count.
+    pub(crate) fn new() -> (Arc<CountingWaker>, Waker) {
+        let counter = Arc::new(CountingWaker::default());
+        let waker = Waker::from(Arc::clone(&counter));
+        (counter, waker)
+    }
+
+    /// How many wake-ups it received.
+    pub(crate) fn wakes(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// An owned copy of a borrowed outcome, to send it out of a thread.
+pub(crate) fn owned<T: Clone, E: Clone>(outcome: Result<&T, &Failure<E>>) -> Result<T, Failure<E>> {
+    outcome.cloned().map_err(Failure::clone)
+}
+
+/// Polls `fut` once with `waker`.
+pub(crate) fn poll_with<F: std::future::Future + Unpin>(
+    fut: &mut F,
+    waker: &Waker,
+) -> Poll<F::Output> {
+    std::pin::Pin::new(fut).poll(&mut Context::from_waker(waker))
+}
+
+/// Runs `f` on its own thread and returns its result, or `None` if it did not
+/// finish within `limit` (the thread is then left blocked: a hang is a bug).
+pub(crate) fn within<R: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Option<R> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+/// Runs `f` on its own thread and panics if it does not finish within
+/// [`HANG`]; a panic inside `f` is re-raised here.
+pub(crate) fn no_hang<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let result = f();
+        let _ = tx.send(());
+        result
+    });
+    match rx.recv_timeout(HANG) {
+        Ok(()) => handle.join().expect("joined after it reported"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(result) => result,
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{what}: hung for {HANG:?}"),
+    }
+}
+
+/// Whether some waiter is linked into `future`'s list, read from its `Debug`
+/// output (the state word decodes as `Pending(head: ..)`).
+pub(crate) fn has_waiters<T, E>(future: &Future<T, E>) -> bool {
+    format!("{future:?}").contains("head")
+}
+
+/// Spins (yielding) until a waiter is linked into `future`'s list. Panics
+/// after [`HANG`]: then the waiter never registered, or `Debug` changed.
+pub(crate) fn await_registered<T, E>(future: &Future<T, E>) {
+    let start = Instant::now();
+    while !has_waiters(future) {
+        assert!(
+            start.elapsed() < HANG,
+            "no waiter registered on {future:?} (or its Debug no longer shows the head)"
+        );
+        std::thread::yield_now();
+    }
+}

@@ -1,0 +1,241 @@
+//! Memory, measured by a counting global allocator: timed-out and cancelled
+//! waits on futures that stay pending keep live memory bounded (JDK-8160402,
+//! JDK-8303742), and the hot paths that promise not to allocate do not.
+
+mod common;
+
+use common::alloc::{CountingAllocator, live_allocs, live_bytes, thread_allocs};
+use common::no_hang;
+use forthcoming::{ReturnWhen, promise, wait, wait_any, wait_any_async, wait_async};
+use std::future::IntoFuture;
+use std::sync::Mutex;
+use std::task::Waker;
+use std::time::Duration;
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// The live counters are process-wide: tests that read them run one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const TINY: Duration = Duration::from_micros(1);
+const ITERATIONS: usize = 100_000;
+/// Live allocations that may appear between 10k and 100k iterations without
+/// scaling with the count: epoch bags not yet collected, thread-locals, test
+/// harness noise. A leak of one allocation per iteration would be 90,000.
+const SLACK_ALLOCS: usize = 3_000;
+const SLACK_BYTES: usize = 512 * 1024;
+
+/// Runs `op(i)` for `ITERATIONS` iterations and checks that live memory after
+/// all of them is within a constant of live memory after 10k of them.
+fn assert_bounded(what: &str, mut op: impl FnMut(usize)) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for i in 0..1_000 {
+        op(i); // warm-up: epoch registration, thread-locals, lazy statics
+    }
+    for i in 1_000..10_000 {
+        op(i);
+    }
+    let (allocs_10k, bytes_10k) = (live_allocs(), live_bytes());
+    for i in 10_000..ITERATIONS {
+        op(i);
+    }
+    let (allocs_100k, bytes_100k) = (live_allocs(), live_bytes());
+    let grown_allocs = allocs_100k.saturating_sub(allocs_10k);
+    let grown_bytes = bytes_100k.saturating_sub(bytes_10k);
+    assert!(
+        grown_allocs < SLACK_ALLOCS && grown_bytes < SLACK_BYTES,
+        "{what}: live memory grew by {grown_allocs} allocations / {grown_bytes} bytes \
+         from 10k to {ITERATIONS} iterations ({allocs_10k} -> {allocs_100k} allocations)"
+    );
+}
+
+#[test]
+fn jdk_8160402_timed_out_waits_on_a_pending_future_keep_memory_bounded() {
+    no_hang("timed-out waits", || {
+        let (p, f) = promise::<u64, ()>();
+        assert_bounded("wait_timeout(1us)", |_| assert!(!f.wait_timeout(TINY)));
+        assert_bounded("result(Some(1us))", |_| {
+            assert!(f.result(Some(TINY)).is_err())
+        });
+        p.set_result(1);
+        assert_eq!(f.get_result(), Ok(&1));
+    });
+}
+
+#[test]
+fn jdk_8160402_timed_out_group_waits_keep_memory_bounded() {
+    no_hang("timed-out group waits", || {
+        let (pa, a) = promise::<u64, ()>();
+        let (_pb, b) = promise::<u64, ()>();
+        assert_bounded("wait([a, b], 1us, FirstCompleted)", |_| {
+            let (done, not_done) = wait([&a, &b], Some(TINY), ReturnWhen::FirstCompleted);
+            assert!(done.is_empty() && not_done == [0, 1]);
+        });
+        pa.set_result(1);
+        assert_eq!(wait_any([&a, &b]), Some(0));
+    });
+}
+
+#[test]
+fn jdk_8160402_alternating_long_lived_and_timed_out_waiters_keep_memory_bounded() {
+    // A waiter that stays linked on top while timed-out ones come and go
+    // beneath it: "dead nodes pile up under a live head" must not happen.
+    no_hang("live waiter over dead ones", || {
+        let (p, f) = promise::<u64, ()>();
+        let reader = f.clone();
+        let blocked = std::thread::spawn(move || *reader.get_result().unwrap());
+        common::await_registered(&f);
+        assert_bounded("timed waits under a live waiter", |i| {
+            if i % 2 == 0 {
+                assert!(!f.wait_timeout(TINY));
+            } else {
+                let (done, _) = wait([&f, &f], Some(TINY), ReturnWhen::AllCompleted);
+                assert!(done.is_empty());
+            }
+        });
+        p.set_result(5);
+        assert_eq!(blocked.join().unwrap(), 5);
+    });
+}
+
+#[test]
+fn jdk_8160402_cancelled_async_waits_keep_memory_bounded() {
+    no_hang("cancelled async waits", || {
+        let (p, f) = promise::<u64, ()>();
+        let (_q, g) = promise::<u64, ()>();
+        let waker = Waker::noop();
+        assert_bounded("cancelled async waits", |i| match i % 3 {
+            0 => {
+                let mut completion = (&f).into_future();
+                assert!(common::poll_with(&mut completion, waker).is_pending());
+            }
+            1 => {
+                let mut any = wait_any_async([&f, &g]);
+                assert!(common::poll_with(&mut any, waker).is_pending());
+            }
+            _ => {
+                let mut group = wait_async([&g, &f], ReturnWhen::FirstException);
+                assert!(common::poll_with(&mut group, waker).is_pending());
+            }
+        });
+        p.set_result(3);
+        assert_eq!(
+            futures::executor::block_on(wait_any_async([&g, &f])),
+            Some(1)
+        );
+    });
+}
+
+#[test]
+fn jdk_8303742_failure_after_many_timed_waits_frees_everything() {
+    no_hang("failure after timed waits", || {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        // Warm up this thread's epoch state and the harness.
+        {
+            let (_p, f) = promise::<Vec<u8>, String>();
+            for _ in 0..1_000 {
+                assert!(!f.wait_timeout(TINY));
+            }
+        }
+        let before = live_allocs();
+        for round in 0..100 {
+            let (p, f) = promise::<Vec<u8>, String>();
+            for _ in 0..200 {
+                assert!(f.result(Some(TINY)).is_err());
+            }
+            p.set_exception(format!("round {round}"));
+            assert!(f.get_exception().is_some());
+        }
+        let after = live_allocs();
+        assert!(
+            after.saturating_sub(before) < SLACK_ALLOCS,
+            "100 failed futures after 20k timed waits left {} allocations alive",
+            after.saturating_sub(before)
+        );
+    });
+}
+
+#[test]
+fn reading_a_done_future_does_not_allocate() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (p, f) = promise::<u64, String>();
+    p.set_result(1);
+    let _ = f.id();
+    let before = thread_allocs();
+    for _ in 0..10_000 {
+        f.wait();
+        assert!(f.wait_timeout(Duration::from_secs(1)));
+        assert_eq!(f.get_result(), Ok(&1));
+        assert_eq!(f.result(Some(Duration::ZERO)), Ok(&1));
+        assert_eq!(f.check_success(), Ok(()));
+        assert!(f.get_exception().is_none() && f.exception().is_none());
+        assert_eq!(wait_any([&f, &f]), Some(0));
+        let _ = f.id();
+    }
+    assert_eq!(
+        thread_allocs() - before,
+        0,
+        "waiting on a done future allocated"
+    );
+}
+
+#[test]
+fn a_pair_is_one_allocation_and_set_result_allocates_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let before = thread_allocs();
+    let pairs: Vec<_> = (0..1_000).map(|_| promise::<u64, ()>()).collect::<Vec<_>>();
+    let made = thread_allocs() - before;
+    // One for the Vec's buffer, one per pair.
+    assert_eq!(
+        made,
+        1_000 + 1,
+        "promise() made {made} allocations for 1000 pairs"
+    );
+    let before = thread_allocs();
+    let mut futures = Vec::with_capacity(pairs.len());
+    let mut promises = Vec::with_capacity(pairs.len());
+    for (p, f) in pairs {
+        promises.push(p);
+        futures.push(f);
+    }
+    let moved = thread_allocs() - before;
+    assert_eq!(moved, 2);
+    let before = thread_allocs();
+    for (i, p) in promises.into_iter().enumerate() {
+        p.set_result(i as u64);
+    }
+    assert_eq!(
+        thread_allocs() - before,
+        0,
+        "set_result without waiters allocated"
+    );
+}
+
+#[test]
+fn completing_with_waiters_allocates_nothing_on_the_completer() {
+    no_hang("completer allocations", || {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let mut allocated = 0;
+        for round in 0..200 {
+            let (p, f) = promise::<u64, ()>();
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    let f = f.clone();
+                    std::thread::spawn(move || *f.get_result().unwrap())
+                })
+                .collect();
+            common::await_registered(&f);
+            let before = thread_allocs();
+            p.set_result(round);
+            if round > 0 {
+                // Round 0 warms up this thread's epoch registration.
+                allocated += thread_allocs() - before;
+            }
+            for reader in readers {
+                assert_eq!(reader.join().unwrap(), round);
+            }
+        }
+        assert_eq!(allocated, 0, "completing a future with waiters allocated");
+    });
+}
