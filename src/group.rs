@@ -70,7 +70,8 @@ impl<'a> Scan<'a> {
     pub(crate) fn satisfies(&self, return_when: ReturnWhen) -> bool {
         match return_when {
             ReturnWhen::AllCompleted => self.pending.is_empty(),
-            ReturnWhen::FirstCompleted => !self.done.is_empty(),
+            // An empty input is complete under every rule (as in Python).
+            ReturnWhen::FirstCompleted => !self.done.is_empty() || self.pending.is_empty(),
             ReturnWhen::FirstException => self.failed || self.pending.is_empty(),
         }
     }
@@ -124,7 +125,8 @@ fn merge(left: Vec<usize>, right: Vec<usize>) -> Vec<usize> {
 /// - `None` for an empty input, at once.
 /// - If a future is already done, the lowest such position, without
 ///   parking and without registering (the only allocation is the list of
-///   the pending futures scanned before it).
+///   the pending futures scanned before it, since the input may be a
+///   one-pass iterator).
 /// - Otherwise the future that completed *first*, as decided by one CAS
 ///   among the completers (not a scan after waking).
 ///
@@ -141,22 +143,26 @@ fn merge(left: Vec<usize>, right: Vec<usize>) -> Vec<usize> {
 pub fn wait_any<'a, W: Waitable + ?Sized + 'a>(
     futures: impl IntoIterator<Item = &'a W>,
 ) -> Option<usize> {
-    let mut pending = Vec::new();
+    // Every future before the first done one is pending, so a position in
+    // `lists` is a position in the input.
+    let futures = futures.into_iter();
     let mut lists = Vec::new();
-    for (index, future) in futures.into_iter().enumerate() {
+    for (index, future) in futures.enumerate() {
         let list = wait_list_of(future);
         if list.state().is_complete() {
             return Some(index);
         }
-        pending.push(index);
         lists.push(list);
     }
     if lists.is_empty() {
         return None;
     }
-    let winner = block(&lists, Rule::First, None)
-        .expect("an untimed First wait returns only once a completer won");
-    Some(pending[winner])
+    let winner = block(&lists, Rule::First, None);
+    debug_assert!(
+        winner.is_some(),
+        "an untimed First wait ends only with a winner"
+    );
+    winner
 }
 
 /// Blocks until every future is done (NDB's `wait_all`); returns at once for

@@ -3,7 +3,7 @@
 
 use crate::failure::Failure;
 use crate::id::LazyId;
-use crate::list::WaitList;
+use crate::list::{WaitList, Wakeups};
 use crate::sync::{AtomicUsize, UnsafeCell, fence};
 use std::backtrace::Backtrace;
 use std::mem::MaybeUninit;
@@ -64,17 +64,17 @@ impl<T, E> Inner<T, E> {
         })))
     }
 
-    /// Writes the outcome and wakes every waiter.
+    /// Writes the outcome and takes the waiters to wake.
     ///
     /// # Safety
     /// Called at most once per pair, by the promise.
-    pub(crate) unsafe fn complete(&self, outcome: Outcome<T, E>) {
+    pub(crate) unsafe fn complete(&self, outcome: Outcome<T, E>) -> Wakeups {
         let failed = outcome.is_err();
         // SAFETY: the state word is pending and only the promise writes, once
         // (I1), so nobody reads or writes `outcome` concurrently.
         self.outcome
             .with_mut(|slot| unsafe { (*slot).write(outcome) });
-        self.list.complete(failed);
+        self.list.complete(failed)
     }
 
     /// The outcome, if the future is complete.

@@ -82,6 +82,45 @@ impl Node {
     }
 }
 
+/// The waiters a completion took from a list, still to be notified.
+#[must_use = "the taken waiters must be woken"]
+#[derive(Debug)]
+pub(crate) struct Wakeups {
+    /// Pinned before the list was taken; keeps every taken waiter alive.
+    guard: Option<Guard>,
+    /// The first taken node; null when nobody waited.
+    head: *mut Node,
+    /// How the future completed.
+    failed: bool,
+}
+
+impl Wakeups {
+    /// Notifies the waiter of every node not being detached. No allocation,
+    /// no retry: one pass over the taken chain.
+    pub(crate) fn wake_all(self) {
+        let Wakeups {
+            guard,
+            head,
+            failed,
+        } = self;
+        let mut cursor = head;
+        // SAFETY: every node reachable from the taken chain was reachable
+        // after `guard` pinned, so its waiter is retired no earlier than
+        // `guard` is dropped (see the module docs).
+        while let Some(node) = unsafe { cursor.as_ref() } {
+            // ORDERING: Acquire pairs with the Release that linked the successor.
+            let next = node.next.load(Acquire);
+            if !is_marked(next) {
+                // SAFETY: as above, the waiter outlives `guard`.
+                unsafe { (*node.waiter).notify(node.index, failed) };
+            }
+            cursor = unmarked(next);
+        }
+        // Unpin only now: the last waiter woken may be retired from here on.
+        drop(guard);
+    }
+}
+
 /// The state word of one future, which is also the head of its waiter list.
 ///
 /// (`pub` only because the sealed `Waitable` trait names it; it is not
@@ -138,12 +177,13 @@ impl WaitList {
         }
     }
 
-    /// Publishes completion and notifies every waiter linked at that moment.
-    /// Called once, by the promise, after the outcome is written.
+    /// Publishes completion and takes every waiter linked at that moment.
+    /// Called once, by the promise, after the outcome is written. The
+    /// returned [`Wakeups`] no longer needs this list, so the promise may
+    /// release its handle before waking anybody.
     ///
-    /// Wait-free apart from the notifications: at most one failed CAS, one
-    /// swap, then one pass over the list it took.
-    pub(crate) fn complete(&self, failed: bool) {
+    /// Wait-free: at most one failed CAS, then one swap.
+    pub(crate) fn complete(&self, failed: bool) -> Wakeups {
         let done = State::completed(failed).into_raw();
         // ORDERING: Release publishes the outcome. Nobody waits, so there is
         // nothing to walk and no need to pin.
@@ -152,7 +192,11 @@ impl WaitList {
             .compare_exchange(State::EMPTY.into_raw(), done, Release, Relaxed)
             .is_ok()
         {
-            return;
+            return Wakeups {
+                guard: None,
+                head: std::ptr::null_mut(),
+                failed,
+            };
         }
         // Pin before taking the list: a detacher that sees the word complete
         // retires its waiter at once, and only this pin keeps it alive.
@@ -160,20 +204,11 @@ impl WaitList {
         // ORDERING: Release publishes the outcome; Acquire makes the nodes
         // pushed (Release) before this swap readable.
         let taken = State::from_raw(self.word.swap(done, AcqRel));
-        let mut cursor = taken.head();
-        // SAFETY: every node reachable from the taken list was reachable after
-        // this thread pinned, so its waiter is retired no earlier than
-        // `guard` is dropped (see the module docs).
-        while let Some(node) = unsafe { cursor.as_ref() } {
-            // ORDERING: Acquire pairs with the Release that linked the successor.
-            let next = node.next.load(Acquire);
-            if !is_marked(next) {
-                // SAFETY: as above, the waiter outlives `guard`.
-                unsafe { (*node.waiter).notify(node.index, failed) };
-            }
-            cursor = unmarked(next);
+        Wakeups {
+            guard: Some(guard),
+            head: taken.head(),
+            failed,
         }
-        drop(guard);
     }
 
     /// Unlinks `node` (pushed on this list or never linked) so that no thread
@@ -182,8 +217,11 @@ impl WaitList {
     /// # Safety
     /// Only the node's owner may call this, once, and `guard` must be held
     /// until the node is retired.
-    pub(crate) unsafe fn detach(&self, node: &Node, guard: &Guard) {
-        let _ = guard;
+    pub(crate) unsafe fn detach(&self, node: &Node, _guard: &Guard) {
+        if self.state().is_complete() {
+            // The completer took the whole list: nothing to unlink.
+            return;
+        }
         // Mark: from now on `node.next` never changes and any walker may
         // unlink `node`. ORDERING: Relaxed, the mark publishes no data; the
         // unlinking CASes below order what matters.

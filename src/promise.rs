@@ -90,24 +90,31 @@ impl<T, E> Promise<T, E> {
     fn fulfil(self, outcome: Outcome<T, E>) {
         let this = ManuallyDrop::new(self);
         // SAFETY: `self` is consumed and its `Drop` suppressed, so this is the
-        // pair's only completion, and the promise's handle is released once.
-        unsafe {
-            this.inner.as_ref().complete(outcome);
-            Inner::release(this.inner);
-        }
+        // pair's only completion.
+        unsafe { Promise::complete(this.inner, outcome) };
+    }
+
+    /// Completes, releases the promise's handle, then wakes the waiters:
+    /// a woken waiter that holds the last future may take the outcome by
+    /// value at once.
+    ///
+    /// # Safety
+    /// Called once per promise, which gives up its handle.
+    unsafe fn complete(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) {
+        // SAFETY: the caller's handle keeps `inner` alive until released,
+        // and this is the pair's only completion.
+        let wakeups = unsafe { inner.as_ref().complete(outcome) };
+        // SAFETY: the handle is released once; `wakeups` does not use `inner`.
+        unsafe { Inner::release(inner) };
+        wakeups.wake_all();
     }
 }
 
 impl<T, E> Drop for Promise<T, E> {
     fn drop(&mut self) {
         // SAFETY: a promise still alive has not completed (fulfilling consumes
-        // it without running this), and its handle is released once.
-        unsafe {
-            self.inner
-                .as_ref()
-                .complete(Err(Failed::here(Failure::BrokenPromise)));
-            Inner::release(self.inner);
-        }
+        // it without running this), and it is dropped once.
+        unsafe { Promise::complete(self.inner, Err(Failed::here(Failure::BrokenPromise))) };
     }
 }
 

@@ -8,7 +8,6 @@ use std::time::Instant;
 pub(crate) use loom::{
     cell::UnsafeCell,
     future::AtomicWaker,
-    hint::spin_loop,
     sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, fence},
     thread::{self, Thread},
 };
@@ -17,18 +16,9 @@ pub(crate) use loom::{
 pub(crate) use atomic_waker::AtomicWaker;
 #[cfg(not(forthcoming_loom))]
 pub(crate) use std::{
-    hint::spin_loop,
     sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, fence},
     thread::{self, Thread},
 };
-
-/// How many times a blocking wait re-checks its decision, with a spin-loop
-/// hint between checks, before it parks the thread. Zero under loom: spinning
-/// is a plain re-read that would only multiply the interleavings to explore.
-#[cfg(not(forthcoming_loom))]
-pub(crate) const SPIN_LIMIT: u32 = 64;
-#[cfg(forthcoming_loom)]
-pub(crate) const SPIN_LIMIT: u32 = 0;
 
 /// Parks the current thread until it is unparked, a spurious wake-up happens,
 /// or `deadline` passes. Returns `true` once `deadline` has passed.

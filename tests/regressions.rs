@@ -39,7 +39,6 @@ fn python_ndb_353_wait_any_and_wait_all_on_empty_input_return() {
 }
 
 #[test]
-#[ignore = "BUG: wait(empty, None | Some(long), FirstCompleted) parks forever instead of returning (vec![], vec![]) at once"]
 fn python_ndb_353_wait_first_completed_on_empty_input_returns() {
     let untimed = within(Duration::from_secs(5), || {
         let none: [&Future<u8, ()>; 0] = [];
@@ -62,7 +61,6 @@ fn python_ndb_353_wait_first_completed_on_empty_input_returns() {
 }
 
 #[test]
-#[ignore = "BUG: wait_async(empty, FirstCompleted) stays Pending forever (and nothing will ever wake it)"]
 fn python_ndb_353_wait_async_first_completed_on_empty_input_is_ready() {
     let none: [&Future<u8, ()>; 0] = [];
     let mut group = wait_async(none, ReturnWhen::FirstCompleted);
