@@ -1,1 +1,79 @@
-//! Loom models live in `tests/`; this crate has no code of its own.
+//! Helpers shared by the loom models in `tests/`: a model runner that proves
+//! loom explored more than one interleaving, and a counting waker.
+//!
+//! Everything here exists only under `--cfg forthcoming_loom`; without it the
+//! crate (and its tests) compile to nothing.
+#![cfg(forthcoming_loom)]
+
+use loom::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::SeqCst};
+use std::task::{Wake, Waker};
+
+/// The preemption bound used when `LOOM_MAX_PREEMPTIONS` is not set: enough
+/// for every race in these models, small enough to keep CI in minutes.
+const DEFAULT_PREEMPTIONS: usize = 2;
+
+/// Runs `model` under loom and returns how many interleavings it explored.
+///
+/// # Panics
+/// If loom explored a single interleaving: that means the code under test
+/// did not go through loom's atomics (for example crossbeam-epoch was not
+/// built with `--cfg crossbeam_loom`), and the model proved nothing.
+pub fn explore(model: impl Fn() + Sync + Send + 'static) -> usize {
+    explore_bounded(DEFAULT_PREEMPTIONS, model)
+}
+
+/// [`explore`] with another default preemption bound, for models with three
+/// threads, whose state space grows much faster. `LOOM_MAX_PREEMPTIONS`
+/// still overrides it.
+pub fn explore_bounded(preemptions: usize, model: impl Fn() + Sync + Send + 'static) -> usize {
+    let iterations = Arc::new(StdAtomicUsize::new(0));
+    let counter = Arc::clone(&iterations);
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(preemptions);
+    }
+    builder.check(move || {
+        counter.fetch_add(1, SeqCst);
+        model();
+    });
+    let explored = iterations.load(SeqCst);
+    eprintln!("loom explored {explored} interleavings");
+    assert!(
+        explored > 1,
+        "loom explored only {explored} interleaving(s): the model checked nothing"
+    );
+    explored
+}
+
+/// A waker that counts how often it was woken, tracked by loom.
+#[derive(Debug, Default)]
+pub struct CountingWaker {
+    /// Wake-ups so far.
+    wakes: AtomicUsize,
+}
+
+impl CountingWaker {
+    /// A new waker and the handle to read its count.
+    pub fn new() -> (Arc<CountingWaker>, Waker) {
+        let counter = Arc::new(CountingWaker::default());
+        let waker = Waker::from(Arc::clone(&counter));
+        (counter, waker)
+    }
+
+    /// How many times it was woken.
+    pub fn wakes(&self) -> usize {
+        self.wakes.load(SeqCst)
+    }
+}
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wakes.fetch_add(1, SeqCst);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, SeqCst);
+    }
+}

@@ -1,0 +1,129 @@
+//! Loom models of waits over several futures: one winner among racing
+//! completers, time-out vs completion, `FirstException`, the `AllCompleted`
+//! countdown, detach vs complete, and two multi-waiters sharing a future.
+#![cfg(forthcoming_loom)]
+
+use forthcoming::{ReturnWhen, promise, wait, wait_all, wait_any};
+use forthcoming_loom_tests::{explore, explore_bounded};
+use loom::thread;
+use std::time::Duration;
+
+/// Far enough that only loom's timed park ends the wait, never the clock.
+const LONG: Duration = Duration::from_secs(3600);
+
+#[test]
+fn wait_any_two_completers_one_winner() {
+    explore_bounded(1, || {
+        let (p0, f0) = promise::<u32, ()>();
+        let (p1, f1) = promise::<u32, ()>();
+        let a = thread::spawn(move || p0.set_result(0));
+        let b = thread::spawn(move || p1.set_result(1));
+        let futures = [&f0, &f1];
+        let winner = wait_any(futures).expect("non-empty input");
+        assert!(futures[winner].done(), "the winner is done");
+        assert_eq!(futures[winner].get_result(), Ok(&(winner as u32)));
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+}
+
+#[test]
+fn wait_any_timeout_races_completion() {
+    explore(|| {
+        let (p0, f0) = promise::<u32, ()>();
+        let (_p1, f1) = promise::<u32, ()>();
+        let producer = thread::spawn(move || p0.set_result(5));
+        let (done, not_done) = wait([&f0, &f1], Some(LONG), ReturnWhen::FirstCompleted);
+        // Whatever the time-out did, the answer is consistent with the states.
+        assert_eq!(
+            not_done.first(),
+            if done.is_empty() { Some(&0) } else { Some(&1) }
+        );
+        if done == [0] {
+            assert_eq!(f0.get_result(), Ok(&5));
+        }
+        producer.join().unwrap();
+    });
+}
+
+#[test]
+fn first_exception_success_and_failure_race() {
+    explore_bounded(1, || {
+        let (p0, f0) = promise::<u32, &str>();
+        let (p1, f1) = promise::<u32, &str>();
+        let a = thread::spawn(move || p0.set_result(0));
+        let b = thread::spawn(move || p1.set_exception("boom"));
+        let (done, _) = wait([&f0, &f1], None, ReturnWhen::FirstException);
+        // It returns only once the failure (index 1) is in.
+        assert!(done.contains(&1), "returned before the failure: {done:?}");
+        assert!(f1.exception().is_some());
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+}
+
+#[test]
+fn all_completed_countdown_with_concurrent_completions() {
+    explore_bounded(1, || {
+        let (p0, f0) = promise::<u32, ()>();
+        let (p1, f1) = promise::<u32, ()>();
+        let a = thread::spawn(move || p0.set_result(0));
+        let b = thread::spawn(move || p1.set_result(1));
+        wait_all([&f0, &f1]);
+        assert_eq!((f0.get_result(), f1.get_result()), (Ok(&0), Ok(&1)));
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+}
+
+#[test]
+fn all_completed_countdown_races_registration() {
+    explore(|| {
+        let (p0, f0) = promise::<u32, ()>();
+        let (p1, f1) = promise::<u32, ()>();
+        let producer = thread::spawn(move || {
+            p1.set_result(1);
+            p0.set_result(0);
+        });
+        let (done, not_done) = wait([&f0, &f1, &f0], None, ReturnWhen::AllCompleted);
+        assert_eq!((done, not_done), (vec![0, 1, 2], vec![]));
+        producer.join().unwrap();
+    });
+}
+
+#[test]
+fn group_detach_races_complete() {
+    explore(|| {
+        let (p0, f0) = promise::<u32, ()>();
+        let (_p1, f1) = promise::<u32, ()>();
+        let producer = thread::spawn(move || p0.set_result(3));
+        // Times out (f1 never completes) and detaches both nodes while f0's
+        // completer may be walking its list.
+        let (done, not_done) = wait([&f0, &f1], Some(LONG), ReturnWhen::AllCompleted);
+        assert!(not_done.contains(&1));
+        if done.contains(&0) {
+            assert_eq!(f0.get_result(), Ok(&3));
+        }
+        producer.join().unwrap();
+    });
+}
+
+#[test]
+fn two_multi_waiters_share_a_future() {
+    explore_bounded(1, || {
+        let (pa, fa) = promise::<u32, ()>();
+        let (pb, fb) = promise::<u32, ()>();
+        let (_pc, fc) = promise::<u32, ()>();
+        let (fb2, fc2) = (fb.clone(), fc.clone());
+        // One waiter on [a, b] times out and detaches; the other, on [b, c],
+        // must be woken by b's completion.
+        let timed = thread::spawn(move || {
+            let _ = wait([&fa, &fb], Some(LONG), ReturnWhen::FirstCompleted);
+            drop(pa);
+        });
+        let producer = thread::spawn(move || pb.set_result(2));
+        assert_eq!(wait_any([&fb2, &fc2]), Some(0));
+        timed.join().unwrap();
+        producer.join().unwrap();
+    });
+}

@@ -1,0 +1,151 @@
+//! Loom models of one future: register vs complete, time-out vs complete,
+//! detach vs complete and vs detach, broken promise, several waiters, and
+//! the last handle's drop.
+#![cfg(forthcoming_loom)]
+
+use forthcoming::{Failure, promise};
+use forthcoming_loom_tests::{explore, explore_bounded};
+use loom::thread;
+use std::time::Duration;
+
+/// Far enough that only loom's timed park (which always times out after one
+/// yield) ends the wait, never the clock.
+const LONG: Duration = Duration::from_secs(3600);
+
+#[test]
+fn complete_races_register() {
+    explore(|| {
+        let (promise, future) = promise::<u32, ()>();
+        let producer = thread::spawn(move || promise.set_result(7));
+        // An untimed wait: loom reports a deadlock if the wake-up is lost.
+        assert_eq!(future.get_result(), Ok(&7));
+        producer.join().unwrap();
+    });
+}
+
+#[test]
+fn complete_races_timeout() {
+    explore(|| {
+        let (promise, future) = promise::<u32, ()>();
+        let producer = thread::spawn(move || promise.set_result(7));
+        if future.wait_timeout(LONG) {
+            assert_eq!(future.get_result(), Ok(&7));
+        }
+        producer.join().unwrap();
+        assert_eq!(future.result(Some(Duration::ZERO)), Ok(&7));
+    });
+}
+
+#[test]
+fn detach_races_push_then_complete() {
+    explore(|| {
+        let (promise, future) = promise::<u32, ()>();
+        let untimed = future.clone();
+        // One waiter registers and parks while this thread's timed wait
+        // detaches its own node; the completion must still wake the first.
+        let waiter = thread::spawn(move || *untimed.get_result().unwrap());
+        assert!(!future.wait_timeout(LONG));
+        promise.set_result(1);
+        assert_eq!(waiter.join().unwrap(), 1);
+    });
+}
+
+#[test]
+fn detach_races_complete() {
+    explore(|| {
+        let (promise, future) = promise::<u32, ()>();
+        let timed = future.clone();
+        // The timed waiter detaches while the completer walks the list; if
+        // it saw the future done, the value must be readable.
+        let waiter = thread::spawn(move || {
+            timed
+                .wait_timeout(LONG)
+                .then(|| *timed.get_result().unwrap())
+        });
+        promise.set_result(1);
+        assert!(matches!(waiter.join().unwrap(), None | Some(1)));
+        assert!(future.done());
+    });
+}
+
+#[test]
+fn detach_races_detach() {
+    explore(|| {
+        let (promise, future) = promise::<u32, ()>();
+        let other = future.clone();
+        let waiter = thread::spawn(move || other.wait_timeout(LONG));
+        let here = future.wait_timeout(LONG);
+        let there = waiter.join().unwrap();
+        assert!(!here && !there, "nobody completed the future");
+        // Both nodes are gone from the list: completing walks nothing freed.
+        promise.set_result(2);
+        assert_eq!(future.get_result(), Ok(&2));
+    });
+}
+
+#[test]
+fn broken_promise_races_waiter() {
+    explore(|| {
+        let (promise, future) = promise::<u32, ()>();
+        let dropper = thread::spawn(move || drop(promise));
+        assert_eq!(future.get_result(), Err(&Failure::BrokenPromise));
+        dropper.join().unwrap();
+    });
+}
+
+#[test]
+fn several_waiters_on_one_future() {
+    explore_bounded(1, || {
+        let (promise, future) = promise::<u32, ()>();
+        let first = future.clone();
+        let second = future.clone();
+        let a = thread::spawn(move || *first.get_result().unwrap());
+        let b = thread::spawn(move || *second.get_result().unwrap());
+        promise.set_result(3);
+        assert_eq!(a.join().unwrap(), 3);
+        assert_eq!(b.join().unwrap(), 3);
+    });
+}
+
+#[test]
+fn last_handle_drop_races_complete() {
+    explore(|| {
+        let (promise, future) = promise::<loom::sync::Arc<u32>, ()>();
+        let value = loom::sync::Arc::new(5);
+        let probe = loom::sync::Arc::clone(&value);
+        let producer = thread::spawn(move || promise.set_result(value));
+        drop(future);
+        producer.join().unwrap();
+        // The outcome was dropped exactly once, by whichever handle was last.
+        assert_eq!(loom::sync::Arc::strong_count(&probe), 1);
+    });
+}
+
+#[test]
+fn into_result_races_clone_drop() {
+    explore(|| {
+        let (promise, future) = promise::<u32, ()>();
+        let clone = future.clone();
+        promise.set_result(4);
+        let dropper = thread::spawn(move || drop(clone));
+        let taken = match future.into_result() {
+            Ok(outcome) => outcome,
+            Err(future) => {
+                dropper.join().unwrap();
+                return assert_eq!(future.into_result().ok(), Some(Ok(4)));
+            }
+        };
+        assert_eq!(taken, Ok(4));
+        dropper.join().unwrap();
+    });
+}
+
+/// Proves crossbeam-epoch itself runs on loom's atomics in these models:
+/// its default collector is a loom `lazy_static`, which panics outside a
+/// model. If epoch were built without `--cfg crossbeam_loom`, this would not
+/// panic and loom would not see the reclamation protocol.
+#[test]
+#[should_panic]
+fn epoch_runs_on_loom_atomics() {
+    drop(crossbeam_epoch::pin());
+}
