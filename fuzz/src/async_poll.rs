@@ -1,0 +1,551 @@
+//! Target `async_poll`: one thread polls `(&future).into_future()` and the
+//! async group waits by hand, with counting wakers, re-polls them with other
+//! wakers, drops them, and completes promises in between; the model says
+//! which waker every completion must wake, and what every poll returns.
+
+use super::common::{
+    Budget, Completer, CountingWaker, DropLog, Expected, Fut, Prom, Tracked, When, decode, fmt_ops,
+    pick, poll_once, satisfied, split, trace,
+};
+use arbitrary::Arbitrary;
+use forthcoming::{
+    Completion, Failure, ReturnWhen, Wait, WaitAll, WaitAny, promise, wait, wait_all_async,
+    wait_any_async, wait_async,
+};
+use std::fmt;
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+
+/// At most this many pairs.
+const MAX_PAIRS: usize = 8;
+/// Ops past this many are ignored.
+const MAX_OPS: usize = 64;
+/// At most this many live async waits.
+const MAX_WAITERS: usize = 8;
+/// At most this many wakers.
+const MAX_WAKERS: usize = 16;
+/// Group waits use at most this many inputs.
+const MAX_SET: usize = 8;
+/// Microseconds of time-outs one run may sleep in all.
+const BUDGET_MICROS: u64 = 1_000;
+
+/// One step. Each pair has two future handles (the original and a clone);
+/// `f` and `set` pick handles, `p` pairs, `w` live waits (all modulo the
+/// count).
+#[derive(Arbitrary, Clone, Debug)]
+pub enum Op {
+    /// Completes (or breaks) a pair's promise, if it is still there.
+    Complete {
+        /// The pair.
+        p: u8,
+        /// How.
+        how: Completer,
+    },
+    /// `(&future).into_future()`.
+    NewCompletion {
+        /// The handle.
+        f: u8,
+    },
+    /// `wait_any_async(set)`.
+    NewAny {
+        /// The inputs.
+        set: Vec<u8>,
+    },
+    /// `wait_all_async(set)`.
+    NewAll {
+        /// The inputs.
+        set: Vec<u8>,
+    },
+    /// `wait_async(set, when)`.
+    NewWait {
+        /// The inputs.
+        set: Vec<u8>,
+        /// The rule.
+        when: When,
+    },
+    /// Polls a live wait (not one that returned `Ready`, except a
+    /// `Completion`, which may be polled again).
+    Poll {
+        /// The wait.
+        w: u8,
+        /// With which waker.
+        waker: WakerChoice,
+    },
+    /// Drops a live wait (cancellation).
+    Drop {
+        /// The wait.
+        w: u8,
+    },
+    /// A blocking `wait(set, Some(timeout), when)` while async waits are
+    /// registered on the same lists.
+    SyncWait {
+        /// The inputs.
+        set: Vec<u8>,
+        /// The rule.
+        when: When,
+        /// Microseconds (capped, and budgeted).
+        micros: u8,
+    },
+}
+
+/// Which waker a poll passes.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum WakerChoice {
+    /// A new one.
+    Fresh,
+    /// The one this wait was last polled with (a new one if none).
+    Latest,
+    /// Any existing one (perhaps another wait's).
+    Other(u8),
+}
+
+/// A decoded input.
+#[derive(Arbitrary)]
+pub struct Input {
+    /// How many pairs (1 + this modulo 8).
+    pub pairs: u8,
+    /// The ops, of which the first [`MAX_OPS`] run.
+    pub ops: Vec<Op>,
+}
+
+impl Input {
+    fn pairs(&self) -> usize {
+        usize::from(self.pairs) % MAX_PAIRS + 1
+    }
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ops(
+            f,
+            format_args!(
+                "async_poll target: {} pairs (handles 2p, 2p+1 are pair p's), ops:",
+                self.pairs()
+            ),
+            self.ops.iter().take(MAX_OPS),
+        )
+    }
+}
+
+/// Runs an input given as raw bytes, as the fuzz target does.
+pub fn run_bytes(data: &[u8]) {
+    if let Some(input) = decode::<Input>(data) {
+        run(&input);
+    }
+}
+
+/// A live async wait.
+enum Live<'a> {
+    /// `(&future).into_future()`.
+    Completion(Completion<'a, Tracked, Tracked>),
+    /// `wait_any_async`.
+    Any(WaitAny<'a>),
+    /// `wait_all_async`.
+    All(WaitAll<'a>),
+    /// `wait_async`.
+    Wait(Wait<'a>),
+}
+
+/// What a live wait resolved to.
+#[derive(Debug)]
+enum Output<'a> {
+    /// A `Completion`'s outcome.
+    Completion(Result<&'a Tracked, &'a Failure<Tracked>>),
+    /// `wait_any_async`'s answer.
+    Any(Option<usize>),
+    /// `wait_all_async` is over.
+    All,
+    /// `wait_async`'s `(done, not_done)`.
+    Wait(Vec<usize>, Vec<usize>),
+}
+
+impl<'a> Live<'a> {
+    fn poll(&mut self, waker: &Waker) -> Poll<Output<'a>> {
+        match self {
+            Live::Completion(fut) => poll_once(fut, waker).map(Output::Completion),
+            Live::Any(fut) => poll_once(fut, waker).map(Output::Any),
+            Live::All(fut) => poll_once(fut, waker).map(|()| Output::All),
+            Live::Wait(fut) => {
+                poll_once(fut, waker).map(|(done, not_done)| Output::Wait(done, not_done))
+            }
+        }
+    }
+}
+
+/// What kind of wait, with what the model needs to predict it.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// A `Completion`.
+    Completion,
+    /// `wait_any_async`, with its answer if it was known at creation.
+    Any(Option<Option<usize>>),
+    /// `wait_all_async`.
+    All,
+    /// `wait_async`.
+    Wait(ReturnWhen),
+}
+
+/// Where a wait is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Never polled.
+    Fresh,
+    /// Polled, `Pending`, registered with this waker (index in the wakers).
+    Pending(usize),
+    /// Its latest waker was woken; for `Any`, this pair completed first.
+    Woken(Option<usize>),
+    /// Returned `Ready`.
+    Ready,
+}
+
+/// One live wait and the model's view of it.
+struct Waiter<'a> {
+    /// The crate's future.
+    live: Live<'a>,
+    /// The pair of each input.
+    inputs: Vec<usize>,
+    /// Kind and creation-time answer.
+    kind: Kind,
+    /// Life phase.
+    phase: Phase,
+    /// The waker it was last polled with.
+    latest: Option<usize>,
+}
+
+/// The model state beside the handles and waits.
+struct Model {
+    /// Every value made.
+    log: Arc<DropLog>,
+    /// Each pair's promise, until completed or dropped.
+    promises: Vec<Option<Prom>>,
+    /// Each pair's outcome, once completed.
+    expected: Vec<Option<Expected>>,
+    /// The wakers, strict: woken only when armed.
+    wakers: Vec<(Arc<CountingWaker>, Waker)>,
+    /// How many wake-ups each waker must have had.
+    wakes: Vec<usize>,
+    /// Time-out budget.
+    budget: Budget,
+}
+
+impl Model {
+    /// `Some(failed)` for each done input.
+    fn states(&self, inputs: &[usize]) -> Vec<Option<bool>> {
+        inputs
+            .iter()
+            .map(|&p| self.expected[p].as_ref().map(Expected::is_failure))
+            .collect()
+    }
+
+    /// Whether a wait is over (would return `Ready` if polled now).
+    fn over(&self, waiter: &Waiter<'_>) -> bool {
+        let states = self.states(&waiter.inputs);
+        match waiter.kind {
+            Kind::Completion => states[0].is_some(),
+            Kind::Any(Some(_)) => true,
+            Kind::Any(None) => states.iter().any(Option::is_some),
+            Kind::All => states.iter().all(Option::is_some),
+            Kind::Wait(when) => satisfied(&states, when),
+        }
+    }
+
+    /// A waker for a poll of a wait last polled with `latest`.
+    fn waker(&mut self, choice: WakerChoice, latest: Option<usize>) -> usize {
+        let fresh = |model: &mut Model| {
+            if model.wakers.len() == MAX_WAKERS {
+                return model.wakers.len() - 1;
+            }
+            let counter = CountingWaker::new(model.wakers.len(), true);
+            let waker = Waker::from(Arc::clone(&counter));
+            model.wakers.push((counter, waker));
+            model.wakes.push(0);
+            model.wakers.len() - 1
+        };
+        match (choice, latest) {
+            (WakerChoice::Latest, Some(latest)) => latest,
+            (WakerChoice::Other(k), _) if !self.wakers.is_empty() => {
+                usize::from(k) % self.wakers.len()
+            }
+            _ => fresh(self),
+        }
+    }
+
+    /// Panics unless every waker was woken exactly as often as predicted.
+    fn check_wakes(&self) {
+        for (w, (counter, _)) in self.wakers.iter().enumerate() {
+            assert_eq!(
+                counter.wakes(),
+                self.wakes[w],
+                "waker w{w} woken {} times, expected {}",
+                counter.wakes(),
+                self.wakes[w]
+            );
+        }
+    }
+}
+
+/// Runs the ops against the crate and the model; panics on any difference.
+pub fn run(input: &Input) {
+    let pairs = input.pairs();
+    let mut model = Model {
+        log: DropLog::new(),
+        promises: Vec::new(),
+        expected: vec![None; pairs],
+        wakers: Vec::new(),
+        wakes: Vec::new(),
+        budget: Budget::new(BUDGET_MICROS),
+    };
+    let mut handles: Vec<(usize, Fut)> = Vec::new();
+    for pair in 0..pairs {
+        let (promise, future) = promise();
+        handles.push((pair, future.clone()));
+        handles.push((pair, future));
+        model.promises.push(Some(promise));
+    }
+    let mut waiters: Vec<Waiter<'_>> = Vec::new();
+    for (step, op) in input.ops.iter().take(MAX_OPS).enumerate() {
+        trace(format_args!("[async] {step:3}: {op:?}"));
+        apply(&mut model, &handles, &mut waiters, op);
+        model.check_wakes();
+        for (pair, future) in &handles {
+            assert_eq!(
+                future.done(),
+                model.expected[*pair].is_some(),
+                "pair {pair}: done()"
+            );
+        }
+    }
+    // Tear down: no wake-up is due any more, whatever completes now.
+    drop(waiters);
+    drop(handles);
+    let Model {
+        log,
+        promises,
+        wakers,
+        wakes,
+        ..
+    } = model;
+    drop(promises);
+    for (w, (counter, _)) in wakers.iter().enumerate() {
+        assert_eq!(
+            counter.wakes(),
+            wakes[w],
+            "waker w{w} woken during tear-down"
+        );
+    }
+    log.assert_all_dropped_once();
+}
+
+fn apply<'a>(
+    model: &mut Model,
+    handles: &'a [(usize, Fut)],
+    waiters: &mut Vec<Waiter<'a>>,
+    op: &Op,
+) {
+    let resolve = |set: &[u8]| -> Vec<usize> {
+        set.iter()
+            .take(MAX_SET)
+            .filter_map(|&i| pick(i, handles.len()))
+            .collect()
+    };
+    let room = waiters.len() < MAX_WAITERS;
+    match *op {
+        Op::Complete { p, how } => {
+            let Some(p) = pick(p, model.promises.len()) else {
+                return;
+            };
+            let Some(promise) = model.promises[p].take() else {
+                return;
+            };
+            // Predict: every registered wait this completion ends wakes its
+            // latest waker, once; nothing else is woken. Only whether the
+            // outcome is a failure matters to the prediction.
+            let before: Vec<bool> = waiters.iter().map(|w| model.over(w)).collect();
+            model.expected[p] = Some(if how.fails() {
+                Expected::Broken
+            } else {
+                Expected::Value(u32::MAX)
+            });
+            let mut due = Vec::new();
+            for (i, waiter) in waiters.iter().enumerate() {
+                if let Phase::Pending(w) = waiter.phase {
+                    assert!(!before[i], "a pending wait was already over");
+                    if model.over(waiter) {
+                        due.push((i, w));
+                    }
+                }
+            }
+            for &(_, w) in &due {
+                model.wakers[w].0.arm(true);
+                model.wakes[w] += 1;
+            }
+            let expected = how.complete(promise, &model.log, |_| {});
+            for (counter, _) in &model.wakers {
+                counter.arm(false);
+            }
+            trace(format_args!(
+                "      pair {p}: {expected:?}; wakes due {due:?}"
+            ));
+            model.expected[p] = Some(expected);
+            for (i, _) in due {
+                waiters[i].phase = Phase::Woken(Some(p));
+            }
+        }
+        Op::NewCompletion { f } => {
+            let Some(f) = pick(f, handles.len()).filter(|_| room) else {
+                return;
+            };
+            let (pair, future) = &handles[f];
+            waiters.push(Waiter {
+                live: Live::Completion(future.into_future()),
+                inputs: vec![*pair],
+                kind: Kind::Completion,
+                phase: Phase::Fresh,
+                latest: None,
+            });
+        }
+        Op::NewAny { ref set } => {
+            if !room {
+                return;
+            }
+            let set = resolve(set);
+            let inputs: Vec<usize> = set.iter().map(|&i| handles[i].0).collect();
+            let states = model.states(&inputs);
+            let known = match states.iter().position(Option::is_some) {
+                Some(first) => Some(Some(first)),
+                None if inputs.is_empty() => Some(None),
+                None => None,
+            };
+            waiters.push(Waiter {
+                live: Live::Any(wait_any_async(set.iter().map(|&i| &handles[i].1))),
+                inputs,
+                kind: Kind::Any(known),
+                phase: Phase::Fresh,
+                latest: None,
+            });
+        }
+        Op::NewAll { ref set } => {
+            if !room {
+                return;
+            }
+            let set = resolve(set);
+            waiters.push(Waiter {
+                live: Live::All(wait_all_async(set.iter().map(|&i| &handles[i].1))),
+                inputs: set.iter().map(|&i| handles[i].0).collect(),
+                kind: Kind::All,
+                phase: Phase::Fresh,
+                latest: None,
+            });
+        }
+        Op::NewWait { ref set, when } => {
+            let set = resolve(set);
+            let when = when.get();
+            if !room {
+                return;
+            }
+            waiters.push(Waiter {
+                live: Live::Wait(wait_async(set.iter().map(|&i| &handles[i].1), when)),
+                inputs: set.iter().map(|&i| handles[i].0).collect(),
+                kind: Kind::Wait(when),
+                phase: Phase::Fresh,
+                latest: None,
+            });
+        }
+        Op::Poll { w, waker } => {
+            let Some(w) = pick(w, waiters.len()) else {
+                return;
+            };
+            let waiter = &waiters[w];
+            let ready_again = waiter.phase == Phase::Ready;
+            if ready_again && !matches!(waiter.kind, Kind::Completion) {
+                return; // polling a finished group wait is a contract violation
+            }
+            let over = model.over(waiter);
+            if let Phase::Woken(_) = waiter.phase {
+                assert!(over, "woken, but the model says the wait is not over");
+            }
+            if let Phase::Pending(_) = waiter.phase {
+                assert!(!over, "over, but its waker was not woken");
+            }
+            let k = model.waker(waker, waiter.latest);
+            let waker = model.wakers[k].1.clone();
+            let waiter = &mut waiters[w];
+            let got = waiter.live.poll(&waker);
+            trace(format_args!(
+                "      wait {w} ({:?}) polled with w{k}: {got:?}",
+                waiter.kind
+            ));
+            waiter.latest = Some(k);
+            match got {
+                Poll::Pending => {
+                    assert!(!over, "Pending, but the wait is over ({:?})", waiter.kind);
+                    waiter.phase = Phase::Pending(k);
+                }
+                Poll::Ready(output) => {
+                    assert!(over, "Ready, but the wait is not over ({:?})", waiter.kind);
+                    check_output(model, waiter, output);
+                    waiter.phase = Phase::Ready;
+                }
+            }
+        }
+        Op::Drop { w } => {
+            if let Some(w) = pick(w, waiters.len()) {
+                drop(waiters.remove(w));
+            }
+        }
+        Op::SyncWait {
+            ref set,
+            when,
+            micros,
+        } => {
+            let set = resolve(set);
+            let when = when.get();
+            let inputs: Vec<usize> = set.iter().map(|&i| handles[i].0).collect();
+            let timeout = model.budget.take(micros);
+            let got = wait(set.iter().map(|&i| &handles[i].1), Some(timeout), when);
+            assert_eq!(got, split(&model.states(&inputs)), "wait over {inputs:?}");
+        }
+    }
+}
+
+/// Panics unless a `Ready` output is what the model predicts.
+fn check_output(model: &Model, waiter: &Waiter<'_>, output: Output<'_>) {
+    let states = model.states(&waiter.inputs);
+    match (waiter.kind, output) {
+        (Kind::Completion, Output::Completion(got)) => {
+            let expected = model.expected[waiter.inputs[0]].as_ref();
+            expected.expect("Ready while pending").check(got);
+        }
+        (Kind::Any(Some(known)), Output::Any(got)) => {
+            assert_eq!(got, known, "wait_any_async answer known at creation");
+        }
+        (Kind::Any(None), Output::Any(got)) => match waiter.phase {
+            // Over at the first poll: registration finds the lowest done input.
+            Phase::Fresh => assert_eq!(
+                got,
+                states.iter().position(Option::is_some),
+                "wait_any_async over {states:?} at its first poll"
+            ),
+            // Woken: the first pair to complete since registration won.
+            Phase::Woken(Some(pair)) => {
+                let got = got.expect("wait_any_async gave None for a non-empty input");
+                assert_eq!(
+                    waiter.inputs.get(got),
+                    Some(&pair),
+                    "wait_any_async gave input {got}, but pair {pair} completed first"
+                );
+            }
+            phase => panic!("wait_any_async Ready in phase {phase:?}"),
+        },
+        (Kind::All, Output::All) => {}
+        (Kind::Wait(when), Output::Wait(done, not_done)) => {
+            assert_eq!(
+                (done, not_done),
+                split(&states),
+                "wait_async({when:?}) over {states:?}"
+            );
+        }
+        (kind, output) => panic!("{kind:?} resolved to {output:?}"),
+    }
+}

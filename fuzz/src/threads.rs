@@ -1,0 +1,730 @@
+//! Target `threads`: the ops split across 2 or 3 threads that complete,
+//! read, wait (blocking and async) and cancel concurrently; checks what holds
+//! under any interleaving.
+//!
+//! Every untimed wait ends: thread `i` waits without a time-out only on
+//! futures it already saw done, or whose promise belongs to a thread `j > i`
+//! (which completes it, or drops it at the latest when its script ends, and
+//! by the same rule never blocks forever itself).
+
+use super::common::{
+    Budget, Completer, CountingWaker, DropLog, Expected, Fut, Prom, Timeout, When,
+    assert_partition, block_on, decode, fmt_ops, pick, poll_once, satisfied, trace,
+};
+use arbitrary::Arbitrary;
+use forthcoming::{
+    ResultError, ReturnWhen, promise, wait, wait_all, wait_all_async, wait_any, wait_any_async,
+    wait_async,
+};
+use std::fmt;
+use std::future::IntoFuture;
+use std::hint::spin_loop;
+use std::sync::{Arc, Barrier, OnceLock};
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// At most this many pairs.
+const MAX_PAIRS: usize = 8;
+/// Ops past this many (over all threads) are ignored.
+const MAX_OPS: usize = 64;
+/// At most this many future handles per thread.
+const MAX_FUTURES: usize = 12;
+/// Group waits use at most this many inputs.
+const MAX_SET: usize = 8;
+/// Microseconds of time-outs and sleeps one thread may spend.
+const BUDGET_MICROS: u64 = 1_000;
+
+/// One step of one thread. `p` picks one of the promises this thread still
+/// holds, `f` one of its future handles, `set` several (duplicates allowed).
+#[derive(Arbitrary, Clone, Debug)]
+pub enum Op {
+    /// Completes (or breaks) one of this thread's promises.
+    Complete {
+        /// The promise.
+        p: u8,
+        /// How.
+        how: Completer,
+    },
+    /// `Future::clone`.
+    Clone {
+        /// The handle.
+        f: u8,
+    },
+    /// Drops a handle.
+    DropFuture {
+        /// The handle.
+        f: u8,
+    },
+    /// `done()`, then `exception()` and the value if done.
+    Check {
+        /// The handle.
+        f: u8,
+    },
+    /// `result(timeout)`.
+    Result {
+        /// The handle.
+        f: u8,
+        /// `Forever` only when the wait is known to end.
+        timeout: Timeout,
+    },
+    /// `into_result`, racing the other threads' handles.
+    IntoResult {
+        /// The handle.
+        f: u8,
+    },
+    /// `wait(set, timeout, when)`.
+    Wait {
+        /// The inputs.
+        set: Vec<u8>,
+        /// The rule.
+        when: When,
+        /// `Forever` only when the wait is known to end.
+        timeout: Timeout,
+    },
+    /// `wait_any(set)`, when it is known to end.
+    WaitAny {
+        /// The inputs.
+        set: Vec<u8>,
+    },
+    /// `wait_all(set)`, when it is known to end.
+    WaitAll {
+        /// The inputs.
+        set: Vec<u8>,
+    },
+    /// `(&future).await` on a parking executor, when it is known to end.
+    Await {
+        /// The handle.
+        f: u8,
+    },
+    /// An async group wait on a parking executor, when it is known to end.
+    AwaitGroup {
+        /// The inputs.
+        set: Vec<u8>,
+        /// Which one.
+        group: Group,
+    },
+    /// Polls `(&future).into_future()`, sleeps, polls again, drops it:
+    /// cancellation racing completion.
+    PollDrop {
+        /// The handle.
+        f: u8,
+        /// Microseconds between the polls (budgeted).
+        micros: u8,
+    },
+    /// The same with an async group wait.
+    PollDropGroup {
+        /// The inputs.
+        set: Vec<u8>,
+        /// Which one.
+        group: Group,
+        /// Microseconds between the polls (budgeted).
+        micros: u8,
+    },
+    /// Spins `16 * n` times, to shift the interleaving.
+    Spin {
+        /// How long.
+        n: u8,
+    },
+    /// `thread::yield_now`.
+    Yield,
+}
+
+/// Which async group wait.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum Group {
+    /// `wait_any_async`.
+    Any,
+    /// `wait_all_async`.
+    All,
+    /// `wait_async` with this rule.
+    Wait(When),
+}
+
+/// A decoded input.
+#[derive(Arbitrary)]
+pub struct Input {
+    /// Three threads instead of two.
+    pub three_threads: bool,
+    /// How many pairs (1 + this modulo 8).
+    pub pairs: u8,
+    /// Which thread holds each pair's promise (modulo the thread count).
+    pub owners: [u8; MAX_PAIRS],
+    /// At the end of its script, a thread drops its promises before its
+    /// futures (or after).
+    pub promises_first: bool,
+    /// The ops, each tagged with its thread (modulo the thread count).
+    pub ops: Vec<(u8, Op)>,
+}
+
+impl Input {
+    fn threads(&self) -> usize {
+        if self.three_threads { 3 } else { 2 }
+    }
+
+    fn pairs(&self) -> usize {
+        usize::from(self.pairs) % MAX_PAIRS + 1
+    }
+
+    fn owners(&self) -> Vec<usize> {
+        let threads = self.threads();
+        self.owners[..self.pairs()]
+            .iter()
+            .map(|&o| usize::from(o) % threads)
+            .collect()
+    }
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let threads = self.threads();
+        fmt_ops(
+            f,
+            format_args!(
+                "threads target: {threads} threads, {} pairs, promise owners {:?}, \
+                 promises dropped {} futures; ops as (thread, op):",
+                self.pairs(),
+                self.owners(),
+                if self.promises_first {
+                    "before"
+                } else {
+                    "after"
+                },
+            ),
+            self.ops
+                .iter()
+                .take(MAX_OPS)
+                .map(|(t, op)| (usize::from(*t) % threads, op)),
+        )
+    }
+}
+
+/// Runs an input given as raw bytes, as the fuzz target does.
+pub fn run_bytes(data: &[u8]) {
+    if let Some(input) = decode::<Input>(data) {
+        run(&input);
+    }
+}
+
+/// What all threads share.
+struct Shared {
+    /// Every value made.
+    log: Arc<DropLog>,
+    /// Each pair's outcome, published by its completer before it completes.
+    expected: Vec<OnceLock<Expected>>,
+    /// Which thread holds each promise.
+    owners: Vec<usize>,
+    /// Starts the scripts together.
+    start: Barrier,
+    /// Drop promises before futures at the end of a script.
+    promises_first: bool,
+}
+
+/// One thread's handles and knowledge.
+struct Worker<'s> {
+    /// Its index.
+    me: usize,
+    /// What all threads share.
+    shared: &'s Shared,
+    /// The promises it still holds.
+    promises: Vec<(usize, Prom)>,
+    /// Its future handles, with their pair.
+    futures: Vec<(usize, Fut)>,
+    /// Pairs it knows are done.
+    seen: Vec<bool>,
+    /// Time budget.
+    budget: Budget,
+    /// Names for its wakers.
+    next_waker: usize,
+}
+
+/// Runs the ops on 2 or 3 threads; panics when an invariant breaks.
+pub fn run(input: &Input) {
+    let threads = input.threads();
+    let pairs = input.pairs();
+    let shared = Shared {
+        log: DropLog::new(),
+        expected: (0..pairs).map(|_| OnceLock::new()).collect(),
+        owners: input.owners(),
+        start: Barrier::new(threads),
+        promises_first: input.promises_first,
+    };
+    let mut workers: Vec<Worker<'_>> = (0..threads)
+        .map(|me| Worker {
+            me,
+            shared: &shared,
+            promises: Vec::new(),
+            futures: Vec::new(),
+            seen: vec![false; pairs],
+            budget: Budget::new(BUDGET_MICROS),
+            next_waker: 0,
+        })
+        .collect();
+    for pair in 0..pairs {
+        let (promise, future) = promise();
+        for worker in &mut workers {
+            worker.futures.push((pair, future.clone()));
+        }
+        workers[shared.owners[pair]].promises.push((pair, promise));
+    }
+    let mut scripts = vec![Vec::new(); threads];
+    for (t, op) in input.ops.iter().take(MAX_OPS) {
+        scripts[usize::from(*t) % threads].push(op.clone());
+    }
+    std::thread::scope(|s| {
+        let threads: Vec<_> = workers
+            .into_iter()
+            .zip(scripts)
+            .map(|(worker, script)| s.spawn(move || worker.work(&script)))
+            .collect();
+        // Join each thread explicitly: that waits for its thread-local
+        // destructors too (the scope's own wait does not), so LeakSanitizer
+        // does not see a half-exited thread's destructor list as a leak.
+        for thread in threads {
+            if let Err(panic) = thread.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+    shared.log.assert_all_dropped_once();
+}
+
+impl Worker<'_> {
+    fn work(mut self, script: &[Op]) {
+        self.shared.start.wait();
+        for (step, op) in script.iter().enumerate() {
+            trace(format_args!("[thread {}] {step:3}: {op:?}", self.me));
+            self.apply(op);
+        }
+        let futures = std::mem::take(&mut self.futures);
+        if !self.shared.promises_first {
+            drop(futures);
+            self.break_promises();
+        } else {
+            self.break_promises();
+            drop(futures);
+        }
+    }
+
+    /// Drops the promises still held, publishing `Broken` first.
+    fn break_promises(&mut self) {
+        for (pair, promise) in std::mem::take(&mut self.promises) {
+            Completer::Drop.complete(promise, &self.shared.log, |expected| {
+                self.shared.expected[pair]
+                    .set(expected.clone())
+                    .expect("a pair completed twice");
+            });
+        }
+    }
+
+    /// The outcome of a pair this thread saw done: it must be published.
+    fn expected(&self, pair: usize) -> &Expected {
+        self.shared.expected[pair].get().unwrap_or_else(|| {
+            panic!(
+                "pair {pair} is done but its outcome was not visible to thread {}",
+                self.me
+            )
+        })
+    }
+
+    /// Whether an untimed wait on `pair` is known to end.
+    fn settled(&self, pair: usize) -> bool {
+        self.seen[pair] || self.shared.owners[pair] > self.me
+    }
+
+    /// Handle positions picked by `set`, at most [`MAX_SET`].
+    fn resolve(&self, set: &[u8]) -> Vec<usize> {
+        set.iter()
+            .take(MAX_SET)
+            .filter_map(|&i| pick(i, self.futures.len()))
+            .collect()
+    }
+
+    fn pairs_of(&self, set: &[usize]) -> Vec<usize> {
+        set.iter().map(|&i| self.futures[i].0).collect()
+    }
+
+    fn refs(&self, set: &[usize]) -> Vec<&Fut> {
+        set.iter().map(|&i| &self.futures[i].1).collect()
+    }
+
+    /// Whether an untimed group wait under `when` over `pairs` is known to end.
+    fn untimed_ok(&self, pairs: &[usize], when: ReturnWhen) -> bool {
+        pairs.is_empty()
+            || match when {
+                ReturnWhen::FirstCompleted => pairs.iter().any(|&p| self.settled(p)),
+                ReturnWhen::AllCompleted | ReturnWhen::FirstException => {
+                    pairs.iter().all(|&p| self.settled(p))
+                }
+            }
+    }
+
+    /// Checks a reported `(done, not_done)` over `pairs`: a partition, every
+    /// done input really done (and its outcome published), every input seen
+    /// done before the call in `done`. Returns whether it satisfies `when`.
+    fn check_split(
+        &mut self,
+        pairs: &[usize],
+        seen_before: &[bool],
+        done: &[usize],
+        not_done: &[usize],
+        when: ReturnWhen,
+    ) -> bool {
+        assert_partition(done, not_done, pairs.len());
+        for &i in not_done {
+            assert!(
+                !seen_before[i],
+                "input {i} was done before the wait, reported not done"
+            );
+        }
+        let mut states = vec![None; pairs.len()];
+        for &i in done {
+            let pair = pairs[i];
+            assert!(
+                self.futures.iter().any(|(p, f)| *p == pair && f.done()) || self.seen[pair],
+                "input {i} (pair {pair}) reported done, but is not"
+            );
+            self.seen[pair] = true;
+            states[i] = Some(self.expected(pair).is_failure());
+        }
+        satisfied(&states, when)
+    }
+
+    /// Checks a `wait_any` answer over `pairs`.
+    fn check_any(&mut self, pairs: &[usize], seen_before: &[bool], got: Option<usize>) {
+        match got {
+            None => assert!(pairs.is_empty(), "wait_any over {pairs:?} gave None"),
+            Some(i) => {
+                assert!(i < pairs.len(), "wait_any gave {i} of {}", pairs.len());
+                if let Some(lowest) = seen_before.iter().position(|&s| s) {
+                    assert!(
+                        i <= lowest,
+                        "wait_any gave {i}, but {lowest} was done before"
+                    );
+                }
+                self.seen[pairs[i]] = true;
+                let _ = self.expected(pairs[i]);
+            }
+        }
+    }
+
+    fn fresh_waker(&mut self) -> (Arc<CountingWaker>, Waker) {
+        self.next_waker += 1;
+        let counter = CountingWaker::new(self.next_waker, false);
+        let waker = Waker::from(Arc::clone(&counter));
+        (counter, waker)
+    }
+
+    fn apply(&mut self, op: &Op) {
+        let futures = self.futures.len();
+        match *op {
+            Op::Complete { p, how } => {
+                let Some(p) = pick(p, self.promises.len()) else {
+                    return;
+                };
+                let (pair, promise) = self.promises.remove(p);
+                let slot = &self.shared.expected[pair];
+                let expected = how.complete(promise, &self.shared.log, |expected| {
+                    slot.set(expected.clone()).expect("a pair completed twice");
+                });
+                trace(format_args!(
+                    "    [thread {}] pair {pair}: {expected:?}",
+                    self.me
+                ));
+                self.seen[pair] = true;
+            }
+            Op::Clone { f } => {
+                if let Some(f) = pick(f, futures).filter(|_| futures < MAX_FUTURES) {
+                    let (pair, future) = &self.futures[f];
+                    self.futures.push((*pair, future.clone()));
+                }
+            }
+            Op::DropFuture { f } => {
+                if let Some(f) = pick(f, futures) {
+                    drop(self.futures.remove(f));
+                }
+            }
+            Op::Check { f } => {
+                let Some(f) = pick(f, futures) else { return };
+                let (pair, future) = &self.futures[f];
+                if future.done() {
+                    let expected = self.expected(*pair);
+                    expected.check_exception(future.exception());
+                    match future.result(Some(Duration::ZERO)) {
+                        Ok(value) => expected.check(Ok(value)),
+                        Err(ResultError::Failed(failure)) => expected.check(Err(failure)),
+                        Err(ResultError::Timeout) => panic!("done, yet result(ZERO) timed out"),
+                    }
+                    self.seen[*pair] = true;
+                } else {
+                    assert!(!self.seen[*pair], "pair {pair} was done, now is not");
+                }
+            }
+            Op::Result { f, timeout } => {
+                let Some(f) = pick(f, futures) else { return };
+                let pair = self.futures[f].0;
+                let timeout = self.budget.timeout(timeout, self.settled(pair));
+                let start = Instant::now();
+                match self.futures[f].1.result(timeout) {
+                    Ok(value) => self.expected(pair).check(Ok(value)),
+                    Err(ResultError::Failed(failure)) => self.expected(pair).check(Err(failure)),
+                    Err(ResultError::Timeout) => {
+                        let timeout = timeout.expect("an untimed result() timed out");
+                        assert!(!self.seen[pair], "pair {pair} was done, result() timed out");
+                        assert!(start.elapsed() >= timeout, "result() timed out early");
+                        return;
+                    }
+                }
+                self.seen[pair] = true;
+            }
+            Op::IntoResult { f } => {
+                let Some(f) = pick(f, futures) else { return };
+                let (pair, future) = self.futures.remove(f);
+                match future.into_result() {
+                    Ok(outcome) => {
+                        let expected = self.expected(pair);
+                        trace(format_args!("    [thread {}] took {outcome:?}", self.me));
+                        expected.check_owned(&outcome);
+                        if let Some(id) = expected.stored() {
+                            self.shared.log.assert_drops(id, 0);
+                            drop(outcome);
+                            self.shared.log.assert_drops(id, 1);
+                        }
+                    }
+                    Err(future) => self.futures.insert(f, (pair, future)),
+                }
+            }
+            Op::Wait {
+                ref set,
+                when,
+                timeout,
+            } => {
+                let set = self.resolve(set);
+                let when = when.get();
+                let pairs = self.pairs_of(&set);
+                let seen_before: Vec<bool> = pairs.iter().map(|&p| self.seen[p]).collect();
+                let timeout = self.budget.timeout(timeout, self.untimed_ok(&pairs, when));
+                let start = Instant::now();
+                let (done, not_done) = wait(self.refs(&set), timeout, when);
+                let elapsed = start.elapsed();
+                trace(format_args!(
+                    "    [thread {}] wait({pairs:?}, {timeout:?}, {when:?}) = ({done:?}, {not_done:?})",
+                    self.me
+                ));
+                let over = self.check_split(&pairs, &seen_before, &done, &not_done, when);
+                match timeout {
+                    None => assert!(over, "an untimed wait returned before {when:?} held"),
+                    Some(timeout) => assert!(
+                        over || elapsed >= timeout,
+                        "wait returned after {elapsed:?} < {timeout:?} before {when:?} held"
+                    ),
+                }
+            }
+            Op::WaitAny { ref set } => {
+                let set = self.resolve(set);
+                let pairs = self.pairs_of(&set);
+                if !self.untimed_ok(&pairs, ReturnWhen::FirstCompleted) {
+                    return;
+                }
+                let seen_before: Vec<bool> = pairs.iter().map(|&p| self.seen[p]).collect();
+                let got = wait_any(self.refs(&set));
+                self.check_any(&pairs, &seen_before, got);
+            }
+            Op::WaitAll { ref set } => {
+                let set = self.resolve(set);
+                let pairs = self.pairs_of(&set);
+                if !self.untimed_ok(&pairs, ReturnWhen::AllCompleted) {
+                    return;
+                }
+                wait_all(self.refs(&set));
+                for &i in &set {
+                    assert!(
+                        self.futures[i].1.done(),
+                        "wait_all returned, input not done"
+                    );
+                    self.seen[self.futures[i].0] = true;
+                }
+            }
+            Op::Await { f } => {
+                let Some(f) = pick(f, futures) else { return };
+                let (pair, future) = &self.futures[f];
+                if !self.settled(*pair) {
+                    return;
+                }
+                let got = block_on(future.into_future());
+                self.expected(*pair).check(got);
+                self.seen[*pair] = true;
+            }
+            Op::AwaitGroup { ref set, group } => {
+                let set = self.resolve(set);
+                let pairs = self.pairs_of(&set);
+                let seen_before: Vec<bool> = pairs.iter().map(|&p| self.seen[p]).collect();
+                match group {
+                    Group::Any => {
+                        if !self.untimed_ok(&pairs, ReturnWhen::FirstCompleted) {
+                            return;
+                        }
+                        let got = block_on(wait_any_async(self.refs(&set)));
+                        self.check_any(&pairs, &seen_before, got);
+                    }
+                    Group::All => {
+                        if !self.untimed_ok(&pairs, ReturnWhen::AllCompleted) {
+                            return;
+                        }
+                        block_on(wait_all_async(self.refs(&set)));
+                        for &i in &set {
+                            assert!(self.futures[i].1.done(), "wait_all_async: input not done");
+                            self.seen[self.futures[i].0] = true;
+                        }
+                    }
+                    Group::Wait(when) => {
+                        let when = when.get();
+                        if !self.untimed_ok(&pairs, when) {
+                            return;
+                        }
+                        let (done, not_done) = block_on(wait_async(self.refs(&set), when));
+                        let over = self.check_split(&pairs, &seen_before, &done, &not_done, when);
+                        assert!(over, "wait_async returned before {when:?} held");
+                    }
+                }
+            }
+            Op::PollDrop { f, micros } => {
+                let Some(f) = pick(f, futures) else { return };
+                let pair = self.futures[f].0;
+                let pause = self.budget.take(micros);
+                let (first, waker) = self.fresh_waker();
+                let (second, waker2) = self.fresh_waker();
+                let future = &self.futures[f].1;
+                let mut completion = future.into_future();
+                let mut outcome = None;
+                if let Poll::Ready(got) = poll_once(&mut completion, &waker) {
+                    outcome = Some(got);
+                } else {
+                    std::thread::sleep(pause);
+                    let woken = first.wakes() > 0;
+                    match poll_once(&mut completion, &waker2) {
+                        Poll::Ready(got) => outcome = Some(got),
+                        Poll::Pending => assert!(!woken, "woken, yet the next poll is Pending"),
+                    }
+                }
+                drop(completion);
+                if let Some(got) = outcome {
+                    self.expected(pair).check(got);
+                }
+                if first.wakes() + second.wakes() > 0 {
+                    assert!(
+                        self.futures[f].1.done(),
+                        "a waker was woken, the future is not done"
+                    );
+                    let _ = self.expected(pair);
+                }
+                if self.futures[f].1.done() {
+                    self.seen[pair] = true;
+                }
+            }
+            Op::PollDropGroup {
+                ref set,
+                group,
+                micros,
+            } => {
+                let set = self.resolve(set);
+                let pairs = self.pairs_of(&set);
+                let seen_before: Vec<bool> = pairs.iter().map(|&p| self.seen[p]).collect();
+                let pause = self.budget.take(micros);
+                let (first, waker) = self.fresh_waker();
+                let (second, waker2) = self.fresh_waker();
+                let refs = self.refs(&set);
+                // Each arm: poll, pause, poll again if pending, drop; then the
+                // answer (if any) is checked, with the lists' state.
+                let answer = match group {
+                    Group::Any => {
+                        let mut fut = wait_any_async(refs);
+                        two_polls(&mut fut, &waker, &waker2, pause, &first).map(Answer::Any)
+                    }
+                    Group::All => {
+                        let mut fut = wait_all_async(refs);
+                        two_polls(&mut fut, &waker, &waker2, pause, &first).map(|()| Answer::All)
+                    }
+                    Group::Wait(when) => {
+                        let when = when.get();
+                        let mut fut = wait_async(refs, when);
+                        two_polls(&mut fut, &waker, &waker2, pause, &first)
+                            .map(|(done, not_done)| Answer::Wait(when, done, not_done))
+                    }
+                };
+                match answer {
+                    Some(Answer::Any(got)) => self.check_any(&pairs, &seen_before, got),
+                    Some(Answer::All) => {
+                        for &i in &set {
+                            assert!(self.futures[i].1.done(), "wait_all_async: input not done");
+                            self.seen[self.futures[i].0] = true;
+                        }
+                    }
+                    Some(Answer::Wait(when, done, not_done)) => {
+                        let over = self.check_split(&pairs, &seen_before, &done, &not_done, when);
+                        assert!(over, "wait_async returned before {when:?} held");
+                    }
+                    None => {}
+                }
+                if first.wakes() + second.wakes() > 0 {
+                    // A wake-up is owed only once the wait is over.
+                    let states: Vec<Option<bool>> = set
+                        .iter()
+                        .map(|&i| {
+                            let (pair, future) = &self.futures[i];
+                            future.done().then(|| self.expected(*pair).is_failure())
+                        })
+                        .collect();
+                    let when = match group {
+                        Group::Any => ReturnWhen::FirstCompleted,
+                        Group::All => ReturnWhen::AllCompleted,
+                        Group::Wait(when) => when.get(),
+                    };
+                    assert!(
+                        satisfied(&states, when),
+                        "a waker was woken before {when:?} held: {states:?}"
+                    );
+                }
+            }
+            Op::Spin { n } => {
+                for _ in 0..u32::from(n) * 16 {
+                    spin_loop();
+                }
+            }
+            Op::Yield => std::thread::yield_now(),
+        }
+    }
+}
+
+/// What an async group wait resolved to.
+enum Answer {
+    /// `wait_any_async`.
+    Any(Option<usize>),
+    /// `wait_all_async`.
+    All,
+    /// `wait_async`.
+    Wait(ReturnWhen, Vec<usize>, Vec<usize>),
+}
+
+/// Polls `fut` with `waker`; if pending, pauses, then polls once more with
+/// `waker2` (which must be `Ready` if `first` was woken meanwhile). Returns
+/// the output if either poll was ready. `fut` is dropped by the caller.
+fn two_polls<F: std::future::Future + Unpin>(
+    fut: &mut F,
+    waker: &Waker,
+    waker2: &Waker,
+    pause: Duration,
+    first: &CountingWaker,
+) -> Option<F::Output> {
+    if let Poll::Ready(output) = poll_once(fut, waker) {
+        return Some(output);
+    }
+    std::thread::sleep(pause);
+    let woken = first.wakes() > 0;
+    match poll_once(fut, waker2) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => {
+            assert!(!woken, "woken, yet the next poll is Pending");
+            None
+        }
+    }
+}
