@@ -40,11 +40,18 @@ const MAX_REFS: usize = isize::MAX as usize;
 /// Invariant I1: `outcome` is written once, by the promise, before the state
 /// word turns complete, and never written again; it is read only after an
 /// Acquire load saw the word complete.
+///
+/// Invariant I2 (who frees): `refs` counts futures only. The promise's
+/// completing RMW is also its release: after it, the promise never touches
+/// the allocation unless the word was `ABANDONED`. The last future frees if
+/// the word is complete, else marks it `ABANDONED` for the promise to free
+/// (see `state.rs`). So the common path costs one RMW for the promise and
+/// none for a sole future.
 #[derive(Debug)]
 pub(crate) struct Inner<T, E> {
     /// The state word and waiter list.
     pub(crate) list: WaitList,
-    /// Live handles: the promise (until it completes) plus every future.
+    /// Live futures (the promise is not counted, see I2).
     refs: AtomicUsize,
     /// The id, assigned on first use.
     pub(crate) id: LazyId,
@@ -53,28 +60,41 @@ pub(crate) struct Inner<T, E> {
 }
 
 impl<T, E> Inner<T, E> {
-    /// Allocates the shared state with two handles (the promise and the
-    /// first future): the pair's only allocation.
+    /// Allocates the shared state with one future counted: the pair's only
+    /// allocation.
     pub(crate) fn allocate() -> NonNull<Inner<T, E>> {
         NonNull::from(Box::leak(Box::new(Inner {
             list: WaitList::new(),
-            refs: AtomicUsize::new(2),
+            refs: AtomicUsize::new(1),
             id: LazyId::new(),
             outcome: UnsafeCell::new(MaybeUninit::uninit()),
         })))
     }
 
-    /// Writes the outcome and takes the waiters to wake.
+    /// Writes the outcome, publishes it, and takes the waiters to wake. If
+    /// every future was gone, frees the allocation first (I2).
     ///
     /// # Safety
-    /// Called at most once per pair, by the promise.
-    pub(crate) unsafe fn complete(&self, outcome: Outcome<T, E>) -> Wakeups {
+    /// Called once per pair, by the promise, which then never touches
+    /// `this` again.
+    pub(crate) unsafe fn complete(this: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) -> Wakeups {
+        // SAFETY: the promise keeps the allocation alive until its completing
+        // RMW (I2), which is inside `list.complete` below.
+        let inner = unsafe { this.as_ref() };
         let failed = outcome.is_err();
         // SAFETY: the state word is pending and only the promise writes, once
         // (I1), so nobody reads or writes `outcome` concurrently.
-        self.outcome
+        inner
+            .outcome
             .with_mut(|slot| unsafe { (*slot).write(outcome) });
-        self.list.complete(failed)
+        let wakeups = inner.list.complete(failed);
+        if wakeups.abandoned() {
+            // SAFETY: the word was `ABANDONED`: no future is left and none can
+            // be made, so this thread owns the allocation (I2). The word is
+            // complete now, so `Drop` drops the outcome just written.
+            drop(unsafe { Box::from_raw(this.as_ptr()) });
+        }
+        wakeups
     }
 
     /// The outcome, if the future is complete.
@@ -91,7 +111,7 @@ impl<T, E> Inner<T, E> {
         )
     }
 
-    /// Counts one more handle.
+    /// Counts one more future.
     pub(crate) fn acquire(&self) {
         // ORDERING: Relaxed, as `Arc::clone`: the new handle is made from an
         // existing one, which already keeps the allocation alive.
@@ -100,21 +120,35 @@ impl<T, E> Inner<T, E> {
         }
     }
 
-    /// Drops one handle; the last one frees the allocation.
+    /// Whether the caller's future is the only one left. Then no other can
+    /// appear (a clone needs a handle) and the caller may skip the RMW.
+    fn is_sole_future(&self) -> bool {
+        // ORDERING: Acquire pairs with the Release decrement of every other
+        // future, so their uses happen before whatever the caller does next.
+        self.refs.load(Acquire) == 1
+    }
+
+    /// Drops one future; the last one frees the allocation or leaves it to
+    /// the promise (I2).
     ///
     /// # Safety
-    /// `this` must come from `allocate`, and the caller gives up its handle.
+    /// `this` must come from `allocate`, and the caller gives up its future.
     pub(crate) unsafe fn release(this: NonNull<Inner<T, E>>) {
         // SAFETY: the caller's handle keeps the allocation alive until here.
         let inner = unsafe { this.as_ref() };
-        // ORDERING: Release orders this handle's uses before the free;
-        // the Acquire fence pairs with every other handle's Release.
-        if inner.refs.fetch_sub(1, Release) != 1 {
-            return;
+        if !inner.is_sole_future() {
+            // ORDERING: Release orders this handle's uses before the free;
+            // the Acquire fence pairs with every other future's Release.
+            if inner.refs.fetch_sub(1, Release) != 1 {
+                return;
+            }
+            fence(Acquire);
         }
-        fence(Acquire);
-        // SAFETY: this was the last handle: nobody else can reach `this`.
-        drop(unsafe { Box::from_raw(this.as_ptr()) });
+        if inner.list.abandon() {
+            // SAFETY: the last future saw the word complete, so the promise
+            // is done with the allocation (I2) and nobody else can reach it.
+            drop(unsafe { Box::from_raw(this.as_ptr()) });
+        }
     }
 
     /// Takes the outcome out and frees the allocation, if the future is
@@ -122,24 +156,21 @@ impl<T, E> Inner<T, E> {
     /// handle stays the caller's and `None` is returned.
     ///
     /// # Safety
-    /// `this` must come from `allocate`, and the caller owns one handle.
+    /// `this` must come from `allocate`, and the caller owns one future.
     pub(crate) unsafe fn take_if_last(this: NonNull<Inner<T, E>>) -> Option<Outcome<T, E>> {
         // SAFETY: the caller's handle keeps the allocation alive.
         let inner = unsafe { this.as_ref() };
-        // ORDERING: Acquire pairs with the Release decrement of every other
-        // handle, so their reads of the outcome happen before the move.
-        if inner.refs.load(Acquire) != 1 || !inner.list.state().is_complete() {
+        if !inner.is_sole_future() || !inner.list.state().is_complete() {
             return None;
         }
-        // SAFETY: the caller holds the only handle, so no other reference
-        // exists and none can be made; the outcome is initialised (complete).
+        // SAFETY: the caller holds the only future and the promise is done
+        // with the allocation (complete, I2), so no other reference exists.
         let mut boxed = unsafe { Box::from_raw(this.as_ptr()) };
         // SAFETY: initialised (complete), and moved out exactly once: the
         // word is reset below so `Drop` does not drop it again.
         let outcome = boxed
             .outcome
             .with_mut(|slot| unsafe { (*slot).assume_init_read() });
-        // The outcome was moved out: mark it absent so `Drop` skips it.
         boxed.list = WaitList::new();
         Some(outcome)
     }

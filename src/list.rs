@@ -92,9 +92,16 @@ pub(crate) struct Wakeups {
     head: *mut Node,
     /// How the future completed.
     failed: bool,
+    /// The last future was gone: the completer owns the allocation now.
+    abandoned: bool,
 }
 
 impl Wakeups {
+    /// Whether no future was left, so the completer must free the allocation.
+    pub(crate) fn abandoned(&self) -> bool {
+        self.abandoned
+    }
+
     /// Notifies the waiter of every node not being detached. No allocation,
     /// no retry: one pass over the taken chain.
     pub(crate) fn wake_all(self) {
@@ -102,6 +109,7 @@ impl Wakeups {
             guard,
             head,
             failed,
+            ..
         } = self;
         let mut cursor = head;
         // SAFETY: every node reachable from the taken chain was reachable
@@ -157,6 +165,7 @@ impl WaitList {
         let mut head = self.word.load(Relaxed);
         loop {
             let state = State::from_raw(head);
+            // (Never `ABANDONED`: the pushing wait borrows a future.)
             if state.is_complete() {
                 // ORDERING: the failed CAS or the load was Relaxed; re-read
                 // with Acquire so the caller may read the outcome.
@@ -196,19 +205,39 @@ impl WaitList {
                 guard: None,
                 head: std::ptr::null_mut(),
                 failed,
+                abandoned: false,
             };
         }
         // Pin before taking the list: a detacher that sees the word complete
         // retires its waiter at once, and only this pin keeps it alive.
         let guard = epoch::pin();
         // ORDERING: Release publishes the outcome; Acquire makes the nodes
-        // pushed (Release) before this swap readable.
+        // pushed (Release) before this swap readable, and, if the word was
+        // `ABANDONED`, every future's use of the allocation (Released in
+        // `abandon`) happen before the completer frees it.
         let taken = State::from_raw(self.word.swap(done, AcqRel));
         Wakeups {
             guard: Some(guard),
             head: taken.head(),
             failed,
+            abandoned: taken.is_abandoned(),
         }
+    }
+
+    /// Called by the last future on its way out. Returns `true` if the
+    /// future is complete, so the caller frees the allocation; otherwise
+    /// marks the word `ABANDONED` and the promise will free it.
+    pub(crate) fn abandon(&self) -> bool {
+        // ORDERING: Release hands this handle's (and, through the refcount's
+        // Acquire, every earlier handle's) uses to the promise; Acquire on a
+        // complete word pairs with the completing Release, so the outcome
+        // and the promise's last use happen before the free.
+        self.word
+            .fetch_update(AcqRel, Acquire, |word| {
+                let state = State::from_raw(word);
+                (!state.is_complete()).then(|| state.abandoned().into_raw())
+            })
+            .is_err()
     }
 
     /// Unlinks `node` (pushed on this list or never linked) so that no thread

@@ -19,7 +19,8 @@ use std::ptr::NonNull;
 /// ```
 pub fn promise<T, E>() -> (Promise<T, E>, Future<T, E>) {
     let inner = Inner::allocate();
-    // SAFETY: `allocate` counted two handles, one for each value made here.
+    // SAFETY: `allocate` counted the one future made here; the promise is
+    // the pair's only promise.
     unsafe { (Promise::from_inner(inner), Future::from_inner(inner)) }
 }
 
@@ -29,7 +30,7 @@ pub fn promise<T, E>() -> (Promise<T, E>, Future<T, E>) {
 /// [`Failure::BrokenPromise`], so no waiter can hang forever.
 #[must_use = "dropping a Promise breaks it: its futures fail with Failure::BrokenPromise"]
 pub struct Promise<T, E> {
-    /// One counted handle on the shared state.
+    /// The shared state, kept alive until the promise completes it.
     inner: NonNull<Inner<T, E>>,
     /// Owns a `T`/`E` to send, not shares them.
     _owns: PhantomData<Outcome<T, E>>,
@@ -44,8 +45,8 @@ unsafe impl<T, E> Sync for Promise<T, E> {}
 
 impl<T, E> Promise<T, E> {
     /// # Safety
-    /// `inner` must come from `Inner::allocate`, with one handle counted for
-    /// the promise, and no other promise made for it.
+    /// `inner` must come from `Inner::allocate`, with no other promise made
+    /// for it.
     unsafe fn from_inner(inner: NonNull<Inner<T, E>>) -> Promise<T, E> {
         Promise {
             inner,
@@ -94,18 +95,16 @@ impl<T, E> Promise<T, E> {
         unsafe { Promise::complete(this.inner, outcome) };
     }
 
-    /// Completes, releases the promise's handle, then wakes the waiters:
-    /// a woken waiter that holds the last future may take the outcome by
-    /// value at once.
+    /// Completes (which also gives up the promise's hold on the shared
+    /// state), then wakes the waiters: a woken waiter that holds the last
+    /// future may take the outcome by value at once.
     ///
     /// # Safety
-    /// Called once per promise, which gives up its handle.
+    /// Called once per promise, which never touches `inner` again.
     unsafe fn complete(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) {
-        // SAFETY: the caller's handle keeps `inner` alive until released,
-        // and this is the pair's only completion.
-        let wakeups = unsafe { inner.as_ref().complete(outcome) };
-        // SAFETY: the handle is released once; `wakeups` does not use `inner`.
-        unsafe { Inner::release(inner) };
+        // SAFETY: this is the pair's only completion, and the promise does
+        // not touch `inner` afterwards; `wakeups` does not use `inner`.
+        let wakeups = unsafe { Inner::complete(inner, outcome) };
         wakeups.wake_all();
     }
 }

@@ -7,6 +7,7 @@
 //! | pointer to a [`Node`]       | pending  | head of the intrusive waiter list |
 //! | `COMPLETE`                  | complete | outcome is a value                |
 //! | `COMPLETE \| FAILED`         | complete | outcome is a failure              |
+//! | `ABANDONED` (\| head)        | pending  | the last future is gone           |
 //!
 //! Nodes are aligned to 8 bytes, so a pending word never has a tag bit set and
 //! the word is exactly the list's first link: unlinking the head is the same
@@ -14,8 +15,13 @@
 //!
 //! Who owns what: while pending, any waiter may push its node (CAS) and any
 //! detacher may unlink a marked node (CAS); the promise alone may complete the
-//! word (one RMW), after which the word never changes again and the outcome is
-//! read-only.
+//! word (one RMW), after which the word never changes again, the outcome is
+//! read-only, and the promise no longer touches the allocation. The last
+//! future to go, if the word is still pending, sets `ABANDONED` (one RMW) and
+//! leaves the allocation to the promise. Whichever of the two RMWs comes
+//! second frees the allocation, so it is freed exactly once. (A head can stay
+//! under `ABANDONED` only if a registered wait was leaked with `mem::forget`:
+//! its waiter is leaked too, so the completer may still walk it.)
 
 use crate::list::Node;
 use std::fmt;
@@ -24,6 +30,10 @@ use std::fmt;
 const COMPLETE: usize = 0b01;
 /// Tag bit, only with `COMPLETE`: the outcome is a failure.
 const FAILED: usize = 0b10;
+/// Tag bit, only while pending: no future is left; the promise frees.
+const ABANDONED: usize = 0b100;
+/// Every tag bit: a node pointer has none (nodes are 8-aligned).
+const TAGS: usize = COMPLETE | FAILED | ABANDONED;
 
 /// A decoded copy of the state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -59,12 +69,22 @@ impl State {
         self.0.addr() & FAILED != 0
     }
 
+    /// Whether the last future went away before completion.
+    pub(crate) fn is_abandoned(self) -> bool {
+        self.0.addr() & ABANDONED != 0
+    }
+
+    /// The same word with `ABANDONED` set.
+    pub(crate) fn abandoned(self) -> State {
+        State(self.0.map_addr(|a| a | ABANDONED))
+    }
+
     /// The head of the waiter list; null when empty or complete.
     pub(crate) fn head(self) -> *mut Node {
         if self.is_complete() {
             std::ptr::null_mut()
         } else {
-            self.0
+            self.0.map_addr(|a| a & !TAGS)
         }
     }
 }
@@ -74,6 +94,7 @@ impl fmt::Debug for State {
         match (self.is_complete(), self.is_failure()) {
             (true, true) => f.write_str("Complete(failure)"),
             (true, false) => f.write_str("Complete(value)"),
+            (false, _) if self.is_abandoned() => write!(f, "Abandoned(head: {:p})", self.head()),
             (false, _) if self.0.is_null() => f.write_str("Pending(no waiters)"),
             (false, _) => write!(f, "Pending(head: {:p})", self.0),
         }

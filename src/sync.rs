@@ -41,6 +41,17 @@ pub(crate) fn park_until(_deadline: Instant) -> bool {
     true
 }
 
+/// Under loom, pushes retired garbage to the global queue and collects it
+/// now, so the models really free waiters (epoch otherwise collects only
+/// every 128 pins, which a small model never reaches, and a reclamation bug
+/// would go unseen). Without loom this does nothing.
+pub(crate) fn collect_eagerly(guard: &crossbeam_epoch::Guard) {
+    #[cfg(forthcoming_loom)]
+    guard.flush();
+    #[cfg(not(forthcoming_loom))]
+    let _ = guard;
+}
+
 /// A process-wide counter for future ids. It publishes no data, so it is a
 /// plain std atomic even under loom (loom atomics cannot live in a `static`).
 pub(crate) fn next_process_unique() -> u64 {

@@ -186,5 +186,6 @@ impl Drop for Registration<'_> {
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
         }
+        sync::collect_eagerly(&guard);
     }
 }
