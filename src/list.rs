@@ -98,13 +98,23 @@ pub(crate) struct Wakeups {
 
 impl Wakeups {
     /// Whether no future was left, so the completer must free the allocation.
+    #[inline]
     pub(crate) fn abandoned(&self) -> bool {
         self.abandoned
     }
 
     /// Notifies the waiter of every node not being detached. No allocation,
     /// no retry: one pass over the taken chain.
+    #[inline]
     pub(crate) fn wake_all(self) {
+        if self.head.is_null() {
+            return;
+        }
+        self.wake_taken();
+    }
+
+    #[cold]
+    fn wake_taken(self) {
         let Wakeups {
             guard,
             head,
@@ -142,6 +152,7 @@ pub struct WaitList {
 
 impl WaitList {
     /// A pending list with no waiter.
+    #[inline]
     pub(crate) fn new() -> WaitList {
         WaitList {
             word: AtomicPtr::new(State::EMPTY.into_raw()),
@@ -149,6 +160,7 @@ impl WaitList {
     }
 
     /// The current state.
+    #[inline]
     pub(crate) fn state(&self) -> State {
         // ORDERING: Acquire pairs with the Release of the completing swap or
         // CAS in `complete`, so a complete state makes the outcome readable.
@@ -192,6 +204,7 @@ impl WaitList {
     /// release its handle before waking anybody.
     ///
     /// Wait-free: at most one failed CAS, then one swap.
+    #[inline]
     pub(crate) fn complete(&self, failed: bool) -> Wakeups {
         let done = State::completed(failed).into_raw();
         // ORDERING: Release publishes the outcome. Nobody waits, so there is
@@ -208,6 +221,12 @@ impl WaitList {
                 abandoned: false,
             };
         }
+        self.take_waiters(done, failed)
+    }
+
+    /// `complete` when somebody waits (or every future is gone).
+    #[cold]
+    fn take_waiters(&self, done: *mut Node, failed: bool) -> Wakeups {
         // Pin before taking the list: a detacher that sees the word complete
         // retires its waiter at once, and only this pin keeps it alive.
         let guard = epoch::pin();
@@ -227,6 +246,7 @@ impl WaitList {
     /// Called by the last future on its way out. Returns `true` if the
     /// future is complete, so the caller frees the allocation; otherwise
     /// marks the word `ABANDONED` and the promise will free it.
+    #[inline]
     pub(crate) fn abandon(&self) -> bool {
         // ORDERING: Release hands this handle's (and, through the refcount's
         // Acquire, every earlier handle's) uses to the promise; Acquire on a

@@ -44,42 +44,50 @@ impl State {
     pub(crate) const EMPTY: State = State(std::ptr::null_mut());
 
     /// Wraps a raw word read from the atomic.
+    #[inline]
     pub(crate) fn from_raw(word: *mut Node) -> State {
         State(word)
     }
 
     /// The raw word to store in the atomic.
+    #[inline]
     pub(crate) fn into_raw(self) -> *mut Node {
         self.0
     }
 
     /// The terminal word for an outcome that is a failure or not.
+    #[inline]
     pub(crate) fn completed(failed: bool) -> State {
         let tag = if failed { COMPLETE | FAILED } else { COMPLETE };
         State(std::ptr::without_provenance_mut(tag))
     }
 
     /// Whether the future is complete.
+    #[inline]
     pub(crate) fn is_complete(self) -> bool {
         self.0.addr() & COMPLETE != 0
     }
 
     /// Whether the future completed with a failure.
+    #[inline]
     pub(crate) fn is_failure(self) -> bool {
         self.0.addr() & FAILED != 0
     }
 
     /// Whether the last future went away before completion.
+    #[inline]
     pub(crate) fn is_abandoned(self) -> bool {
         self.0.addr() & ABANDONED != 0
     }
 
     /// The same word with `ABANDONED` set.
+    #[inline]
     pub(crate) fn abandoned(self) -> State {
         State(self.0.map_addr(|a| a | ABANDONED))
     }
 
     /// The head of the waiter list; null when empty or complete.
+    #[inline]
     pub(crate) fn head(self) -> *mut Node {
         if self.is_complete() {
             std::ptr::null_mut()
