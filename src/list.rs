@@ -29,7 +29,7 @@
 use crate::state::State;
 use crate::sync::AtomicPtr;
 use crate::waiter::Waiter;
-use crossbeam_epoch::{self as epoch, Guard};
+use crossbeam_epoch::Guard;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 /// Tag bit on `Node::next`: the owner is detaching this node.
@@ -229,7 +229,7 @@ impl WaitList {
     fn take_waiters(&self, done: *mut Node, failed: bool) -> Wakeups {
         // Pin before taking the list: a detacher that sees the word complete
         // retires its waiter at once, and only this pin keeps it alive.
-        let guard = epoch::pin();
+        let guard = crate::sync::pin();
         // ORDERING: Release publishes the outcome; Acquire makes the nodes
         // pushed (Release) before this swap readable, and, if the word was
         // `ABANDONED`, every future's use of the allocation (Released in

@@ -41,15 +41,36 @@ pub(crate) fn park_until(_deadline: Instant) -> bool {
     true
 }
 
-/// Under loom, pushes retired garbage to the global queue and collects it
-/// now, so the models really free waiters (epoch otherwise collects only
-/// every 128 pins, which a small model never reaches, and a reclamation bug
-/// would go unseen). Without loom this does nothing.
-pub(crate) fn collect_eagerly(guard: &crossbeam_epoch::Guard) {
+/// Pins the current thread in crossbeam-epoch's default collector.
+///
+/// On x86, crossbeam-epoch issues the pin's store-load barrier as a `SeqCst`
+/// compare-exchange (a `lock cmpxchg`, a full barrier on the hardware). Loom
+/// models `SeqCst` accesses as `AcqRel`, which drops that barrier and lets
+/// the models free garbage a pinned thread can still see: false alarms. So
+/// under loom an explicit `SeqCst` fence follows the pin, which is what the
+/// hardware does anyway. Without loom this is `crossbeam_epoch::pin`.
+#[inline]
+pub(crate) fn pin() -> crossbeam_epoch::Guard {
+    let guard = crossbeam_epoch::pin();
     #[cfg(forthcoming_loom)]
-    guard.flush();
-    #[cfg(not(forthcoming_loom))]
-    let _ = guard;
+    fence(std::sync::atomic::Ordering::SeqCst);
+    guard
+}
+
+/// Under loom, pushes this thread's retired garbage to the global queue and
+/// tries to advance the epoch and collect, twice, so the models really free
+/// waiters as soon as the epoch allows (epoch otherwise collects every 128
+/// pins, which a small model never reaches, and a reclamation bug would go
+/// unseen: a loom object read after its free makes loom panic). It multiplies
+/// the interleavings, so `FORTHCOMING_LOOM_LAZY_COLLECT=1` turns it off for
+/// the deeper three-thread runs. Call it unpinned. Without loom: nothing.
+pub(crate) fn collect_eagerly() {
+    #[cfg(forthcoming_loom)]
+    if std::env::var_os("FORTHCOMING_LOOM_LAZY_COLLECT").is_none() {
+        for _ in 0..2 {
+            pin().flush();
+        }
+    }
 }
 
 /// A process-wide counter for future ids. It publishes no data, so it is a

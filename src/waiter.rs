@@ -5,7 +5,6 @@
 use crate::decision::{Decision, Rule};
 use crate::list::{Node, WaitList};
 use crate::sync::{self, AtomicWaker, Thread, thread};
-use crossbeam_epoch as epoch;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::task::Waker;
@@ -171,7 +170,7 @@ impl Drop for Registration<'_> {
     fn drop(&mut self) {
         let waiter = self.waiter();
         waiter.decision.cancel();
-        let guard = epoch::pin();
+        let guard = sync::pin();
         for node in &waiter.nodes[..self.pushed] {
             // SAFETY: the lists outlive `'a`, this registration owns the node,
             // detaches it once, and `guard` is held until the retirement below.
@@ -186,6 +185,7 @@ impl Drop for Registration<'_> {
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
         }
-        sync::collect_eagerly(&guard);
+        drop(guard);
+        sync::collect_eagerly();
     }
 }

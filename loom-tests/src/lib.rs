@@ -24,10 +24,17 @@ pub fn explore(model: impl Fn() + Sync + Send + 'static) -> usize {
     explore_bounded(DEFAULT_PREEMPTIONS, model)
 }
 
-/// [`explore`] with another default preemption bound, for models with three
-/// threads, whose state space grows much faster. `LOOM_MAX_PREEMPTIONS`
-/// still overrides it.
-pub fn explore_bounded(preemptions: usize, model: impl Fn() + Sync + Send + 'static) -> usize {
+/// [`explore`] for models with three threads, whose state space grows much
+/// faster: preemption bound 1 when `FORTHCOMING_LOOM_LAZY_COLLECT` is set
+/// (no eager epoch collection), 0 otherwise (every retirement collects, which
+/// multiplies the interleavings). CI runs both. `LOOM_MAX_PREEMPTIONS` still
+/// overrides it.
+pub fn explore_three_threads(model: impl Fn() + Sync + Send + 'static) -> usize {
+    let lazy = std::env::var_os("FORTHCOMING_LOOM_LAZY_COLLECT").is_some();
+    explore_bounded(usize::from(lazy), model)
+}
+
+fn explore_bounded(preemptions: usize, model: impl Fn() + Sync + Send + 'static) -> usize {
     let iterations = Arc::new(StdAtomicUsize::new(0));
     let counter = Arc::clone(&iterations);
     let mut builder = loom::model::Builder::new();

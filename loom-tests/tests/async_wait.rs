@@ -4,7 +4,7 @@
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{promise, wait_any_async};
-use forthcoming_loom_tests::{CountingWaker, explore, explore_bounded};
+use forthcoming_loom_tests::{CountingWaker, explore, explore_three_threads};
 use loom::future::block_on;
 use loom::thread;
 use std::future::{Future as _, IntoFuture};
@@ -73,7 +73,7 @@ fn drop_pending_wait_races_complete() {
 
 #[test]
 fn async_wait_any_two_completers() {
-    explore_bounded(1, || {
+    explore_three_threads(|| {
         let (p0, f0) = promise::<u32, ()>();
         let (p1, f1) = promise::<u32, ()>();
         let a = thread::spawn(move || p0.set_result(0));

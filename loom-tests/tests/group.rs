@@ -4,7 +4,7 @@
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{ReturnWhen, promise, wait, wait_all, wait_any};
-use forthcoming_loom_tests::{explore, explore_bounded};
+use forthcoming_loom_tests::{explore, explore_three_threads};
 use loom::thread;
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ const LONG: Duration = Duration::from_secs(3600);
 
 #[test]
 fn wait_any_two_completers_one_winner() {
-    explore_bounded(1, || {
+    explore_three_threads(|| {
         let (p0, f0) = promise::<u32, ()>();
         let (p1, f1) = promise::<u32, ()>();
         let a = thread::spawn(move || p0.set_result(0));
@@ -48,7 +48,7 @@ fn wait_any_timeout_races_completion() {
 
 #[test]
 fn first_exception_success_and_failure_race() {
-    explore_bounded(1, || {
+    explore_three_threads(|| {
         let (p0, f0) = promise::<u32, &str>();
         let (p1, f1) = promise::<u32, &str>();
         let a = thread::spawn(move || p0.set_result(0));
@@ -64,7 +64,7 @@ fn first_exception_success_and_failure_race() {
 
 #[test]
 fn all_completed_countdown_with_concurrent_completions() {
-    explore_bounded(1, || {
+    explore_three_threads(|| {
         let (p0, f0) = promise::<u32, ()>();
         let (p1, f1) = promise::<u32, ()>();
         let a = thread::spawn(move || p0.set_result(0));
@@ -110,7 +110,7 @@ fn group_detach_races_complete() {
 
 #[test]
 fn two_multi_waiters_share_a_future() {
-    explore_bounded(1, || {
+    explore_three_threads(|| {
         let (pa, fa) = promise::<u32, ()>();
         let (pb, fb) = promise::<u32, ()>();
         let (_pc, fc) = promise::<u32, ()>();

@@ -4,7 +4,7 @@
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{Failure, promise};
-use forthcoming_loom_tests::{explore, explore_bounded};
+use forthcoming_loom_tests::{explore, explore_three_threads};
 use loom::thread;
 use std::time::Duration;
 
@@ -95,7 +95,7 @@ fn broken_promise_races_waiter() {
 
 #[test]
 fn several_waiters_on_one_future() {
-    explore_bounded(1, || {
+    explore_three_threads(|| {
         let (promise, future) = promise::<u32, ()>();
         let first = future.clone();
         let second = future.clone();
@@ -162,7 +162,7 @@ fn into_result_right_after_wake() {
 
 #[test]
 fn clone_drops_race_complete() {
-    explore_bounded(1, || {
+    explore_three_threads(|| {
         let (promise, future) = promise::<loom::sync::Arc<u32>, ()>();
         let value = loom::sync::Arc::new(5);
         let probe = loom::sync::Arc::clone(&value);
