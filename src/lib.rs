@@ -55,7 +55,7 @@ pub use id::FutureId;
 pub use promise::{Promise, promise};
 pub use waitable::Waitable;
 
-#[cfg(test)]
+/// Compile-time facts: handle sizes and exactly which auto traits hold.
 mod compile_time {
     use super::*;
     use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
