@@ -162,9 +162,10 @@ impl<T, E> Future<T, E> {
         self.inner().id.get()
     }
 
-    /// Takes the outcome by value if the future is done and this is the last
-    /// handle (no clone, and the promise is gone); otherwise gives the
-    /// handle back. Never blocks.
+    /// Takes the outcome by value if the future is done and has no clone;
+    /// otherwise gives the handle back. Never blocks. Once a wait has seen
+    /// the future done, the promise is already out of the way, so a sole
+    /// future always succeeds here.
     ///
     /// ```
     /// let (promise, future) = forthcoming::promise::<Vec<u8>, ()>();
