@@ -16,7 +16,10 @@
 //!   unlinked and a completer walking the same chain never skips a live node.
 //!   The walk ends when it has unlinked `node`, reaches the end of the list,
 //!   or finds the word complete: from then on no thread that pins can reach
-//!   `node`, and the owner may retire it through the epoch.
+//!   `node`, and the owner may retire it through the epoch. Fast path: a
+//!   node alone in its list (head, no successor) is unlinked by one CAS of
+//!   the word back to empty, without marking, since nobody can change a
+//!   `next` that has no successor behind it.
 //!
 //! # Orderings
 //! Every CAS that publishes a pointer (push, unlink, the completing swap) is
@@ -267,9 +270,28 @@ impl WaitList {
     /// Only the node's owner may call this, once, and `guard` must be held
     /// until the node is retired.
     pub(crate) unsafe fn detach(&self, node: &Node, _guard: &Guard) {
-        if self.state().is_complete() {
+        let target = std::ptr::from_ref(node).cast_mut();
+        let state = self.state();
+        if state.is_complete() {
             // The completer took the whole list: nothing to unlink.
             return;
+        }
+        // Fast path, the common case of one waiter per future: `node` is the
+        // head and has no successor. Then nothing can change `node.next` (no
+        // successor to unlink, and only the word receives pushes), so one CAS
+        // of the word from `node` to empty unlinks it without marking; it
+        // fails if anything was pushed or the future completed meanwhile.
+        // ORDERING: Relaxed load: a null `next` publishes nothing to follow.
+        if state.head() == target && node.next.load(Relaxed).is_null() {
+            // ORDERING: Relaxed: the word goes back to empty; nothing is
+            // published and nothing read through it.
+            if self
+                .word
+                .compare_exchange(target, State::EMPTY.into_raw(), Relaxed, Relaxed)
+                .is_ok()
+            {
+                return;
+            }
         }
         // Mark: from now on `node.next` never changes and any walker may
         // unlink `node`. ORDERING: Relaxed, the mark publishes no data; the
@@ -277,7 +299,6 @@ impl WaitList {
         let _ = node
             .next
             .fetch_update(Relaxed, Relaxed, |next| Some(next.map_addr(|a| a | MARK)));
-        let target = std::ptr::from_ref(node).cast_mut();
         'restart: loop {
             let state = self.state();
             if state.is_complete() {
