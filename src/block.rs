@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 /// Blocks the calling thread on `lists` under `rule` until the decision is
 /// satisfied or `deadline` passes. Returns the winning position under
 /// [`Rule::First`] (always `Some` when `deadline` is `None`).
-pub(crate) fn block(lists: &[&WaitList], rule: Rule, deadline: Option<Instant>) -> Option<usize> {
+pub(crate) fn block<'a>(
+    lists: impl IntoIterator<Item = &'a WaitList>,
+    rule: Rule,
+    deadline: Option<Instant>,
+) -> Option<usize> {
     let registration = Registration::new(lists, rule, Parker::current_thread());
     registration.park(deadline);
     registration.decision().winner()

@@ -52,9 +52,9 @@ impl<'a, T, E> std::future::Future for Completion<'a, T, E> {
             match &self.registration {
                 Some(registration) => registration.set_waker(cx.waker()),
                 None => {
-                    let lists = [future.wait_list()];
                     let parker = Parker::task(cx.waker());
-                    self.registration = Some(Registration::new(&lists, Rule::First, parker));
+                    self.registration =
+                        Some(Registration::new([future.wait_list()], Rule::First, parker));
                 }
             }
             // Checked after the waker is in place: a completion from here on

@@ -83,7 +83,7 @@ impl<T, E> Future<T, E> {
     /// Blocks until the outcome arrives.
     pub fn wait(&self) {
         if !self.done() {
-            block(&[&self.inner().list], Rule::First, None);
+            block([&self.inner().list], Rule::First, None);
         }
     }
 
@@ -107,7 +107,7 @@ impl<T, E> Future<T, E> {
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             return false;
         }
-        block(&[&self.inner().list], Rule::First, deadline);
+        block([&self.inner().list], Rule::First, deadline);
         self.done()
     }
 

@@ -124,12 +124,13 @@ fn merge(left: Vec<usize>, right: Vec<usize>) -> Vec<usize> {
 ///
 /// - `None` for an empty input, at once.
 /// - If a future is already done, the lowest such position, without
-///   parking and without registering (the only allocation is the list of
-///   the pending futures scanned before it, since the input may be a
-///   one-pass iterator).
+///   parking and without allocating.
 /// - Otherwise the future that completed *first*, as decided by one CAS
 ///   among the completers (not a scan after waking).
 ///
+/// The iterator is cloned: one pass looks for a done future, a second one
+/// registers on every future when none is. Every slice, array, `&Vec` and
+/// adaptor over them (`iter().map(..)`, `copied()`) clones cheaply.
 /// Duplicates are allowed; futures of different types mix through
 /// `&dyn Waitable`.
 ///
@@ -141,28 +142,37 @@ fn merge(left: Vec<usize>, right: Vec<usize>) -> Vec<usize> {
 /// # drop(p1);
 /// ```
 pub fn wait_any<'a, W: Waitable + ?Sized + 'a>(
-    futures: impl IntoIterator<Item = &'a W>,
+    futures: impl IntoIterator<Item = &'a W, IntoIter: Clone>,
 ) -> Option<usize> {
-    // Every future before the first done one is pending, so a position in
-    // `lists` is a position in the input.
     let futures = futures.into_iter();
-    let mut lists = Vec::new();
-    for (index, future) in futures.enumerate() {
-        let list = wait_list_of(future);
-        if list.state().is_complete() {
-            return Some(index);
-        }
-        lists.push(list);
-    }
-    if lists.is_empty() {
-        return None;
-    }
-    let winner = block(&lists, Rule::First, None);
+    let pending = match first_done(futures.clone()) {
+        Ok(index) => return Some(index),
+        Err(0) => return None,
+        Err(pending) => pending,
+    };
+    // Every future before the first done one is pending, so a node's
+    // position is a position in the input. A second pass that yields more
+    // than the first is cut short: only the futures scanned are waited on.
+    let winner = block(futures.map(wait_list_of).take(pending), Rule::First, None);
     debug_assert!(
         winner.is_some(),
         "an untimed First wait ends only with a winner"
     );
     winner
+}
+
+/// The position of the first done future, or else how many were scanned.
+pub(crate) fn first_done<'a, W: Waitable + ?Sized + 'a>(
+    futures: impl Iterator<Item = &'a W>,
+) -> Result<usize, usize> {
+    let mut count = 0;
+    for future in futures {
+        if future.is_done() {
+            return Ok(count);
+        }
+        count += 1;
+    }
+    Err(count)
 }
 
 /// Blocks until every future is done (NDB's `wait_all`); returns at once for
@@ -183,7 +193,7 @@ pub fn wait_all<'a, W: Waitable + ?Sized + 'a>(futures: impl IntoIterator<Item =
         .filter(|list| !list.state().is_complete())
         .collect();
     if !lists.is_empty() {
-        block(&lists, Rule::All, None);
+        block(lists, Rule::All, None);
     }
 }
 
@@ -225,7 +235,7 @@ pub fn wait<'a, W: Waitable + ?Sized + 'a>(
         let deadline = timeout.and_then(deadline_after);
         // A time-out too long to represent gives no deadline: wait forever.
         if deadline.is_none_or(|deadline| Instant::now() < deadline) {
-            block(&scan.lists, return_when.rule(), deadline);
+            block(scan.lists.iter().copied(), return_when.rule(), deadline);
         }
     }
     scan.settle()

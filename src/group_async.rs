@@ -1,9 +1,9 @@
 //! Async group waits: `wait_any_async`, `wait_all_async`, `wait_async`.
 
 use crate::decision::Rule;
-use crate::group::{ReturnWhen, Scan};
+use crate::group::{ReturnWhen, Scan, first_done};
 use crate::list::WaitList;
-use crate::waitable::Waitable;
+use crate::waitable::{Waitable, wait_list_of};
 use crate::waiter::{Parker, Registration};
 use std::fmt;
 use std::pin::Pin;
@@ -37,7 +37,7 @@ impl<'a> Registered<'a> {
                 registration
             }
             None => self.registration.insert(Registration::new(
-                &self.lists,
+                self.lists.iter().copied(),
                 self.rule,
                 Parker::task(cx.waker()),
             )),
@@ -56,8 +56,8 @@ impl<'a> Registered<'a> {
 /// Returned by [`wait_any_async`].
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitAny<'a> {
-    /// Input positions of the pending futures.
-    pending: Vec<usize>,
+    /// The lowest position found done at creation, if any.
+    done: Option<usize>,
     /// `None` when the answer was known at creation.
     registered: Option<Registered<'a>>,
 }
@@ -80,7 +80,8 @@ pub struct Wait<'a> {
 
 /// [`wait_any`](crate::wait_any) for async code: resolves to the position of
 /// the first future to complete (the lowest done one if any is done when
-/// called; `None` for an empty input).
+/// called, without allocating; `None` for an empty input). The iterator is
+/// cloned, as for `wait_any`.
 ///
 /// ```
 /// let (p1, f1) = forthcoming::promise::<u8, ()>();
@@ -91,23 +92,19 @@ pub struct Wait<'a> {
 /// # drop(p1);
 /// ```
 pub fn wait_any_async<'a, W: Waitable + ?Sized + 'a>(
-    futures: impl IntoIterator<Item = &'a W>,
+    futures: impl IntoIterator<Item = &'a W, IntoIter: Clone>,
 ) -> WaitAny<'a> {
-    let scan = Scan::of(futures);
-    match scan.done.first() {
-        Some(&first) => WaitAny {
-            pending: vec![first],
-            registered: None,
-        },
-        None if scan.pending.is_empty() => WaitAny {
-            pending: Vec::new(),
-            registered: None,
-        },
-        None => WaitAny {
-            registered: Some(Registered::new(scan.lists, Rule::First)),
-            pending: scan.pending,
-        },
-    }
+    let futures = futures.into_iter();
+    let (done, registered) = match first_done(futures.clone()) {
+        Ok(index) => (Some(index), None),
+        Err(0) => (None, None),
+        // All scanned futures were pending: node positions are input positions.
+        Err(pending) => {
+            let lists = futures.map(wait_list_of).take(pending).collect();
+            (None, Some(Registered::new(lists, Rule::First)))
+        }
+    };
+    WaitAny { done, registered }
 }
 
 /// [`wait_all`](crate::wait_all) for async code.
@@ -152,10 +149,8 @@ impl std::future::Future for WaitAny<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         let this = &mut *self;
         match &mut this.registered {
-            None => Poll::Ready(this.pending.first().copied()),
-            Some(registered) => registered
-                .poll(cx)
-                .map(|winner| winner.map(|winner| this.pending[winner])),
+            None => Poll::Ready(this.done),
+            Some(registered) => registered.poll(cx),
         }
     }
 }

@@ -85,32 +85,43 @@ unsafe impl Sync for Registration<'_> {}
 impl<'a> Registration<'a> {
     /// Links one waiter into every list, in order, stopping early once the
     /// decision is satisfied. A list found complete is notified by the
-    /// registrar itself, so every future counts exactly once.
-    pub(crate) fn new(lists: &[&'a WaitList], rule: Rule, parker: Parker) -> Registration<'a> {
-        let boxed = Box::new(Waiter {
-            decision: Decision::new(rule, lists.len()),
-            parker,
-            nodes: Box::new([]),
-        });
-        let waiter = NonNull::from(Box::leak(boxed));
+    /// registrar itself, so every future counts exactly once. Two
+    /// allocations: the waiter, and its nodes (one reallocation more if the
+    /// iterator's size hint is not exact).
+    pub(crate) fn new(
+        lists: impl IntoIterator<Item = &'a WaitList>,
+        rule: Rule,
+        parker: Parker,
+    ) -> Registration<'a> {
+        // The nodes point to the waiter, so its address is fixed first; if the
+        // iterator panics, the uninitialised box is freed and nothing leaks.
+        let mut slot = Box::<Waiter>::new_uninit();
+        let address = slot.as_mut_ptr().cast_const();
         let nodes: Box<[Node]> = lists
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(index, list)| Node::new(waiter.as_ptr(), list, index))
+            .map(|(index, list)| Node::new(address, list, index))
             .collect();
-        // SAFETY: the waiter is not shared yet; this is its only reference.
-        unsafe { (*waiter.as_ptr()).nodes = nodes };
+        slot.write(Waiter {
+            decision: Decision::new(rule, nodes.len()),
+            parker,
+            nodes,
+        });
+        // SAFETY: initialised just above.
+        let waiter = NonNull::from(Box::leak(unsafe { slot.assume_init() }));
+        debug_assert_eq!(waiter.as_ptr().cast_const(), address);
         // SAFETY: the waiter stays allocated until `drop` retires it.
         let shared = unsafe { waiter.as_ref() };
         let mut pushed = 0;
-        for (node, list) in shared.nodes.iter().zip(lists) {
+        for node in &shared.nodes {
             if shared.decision.is_satisfied() {
                 break;
             }
             pushed += 1;
-            // SAFETY: the node is fresh, lives in the waiter's allocation
-            // (stable address), and is detached in `drop` before retirement.
-            if let Err(state) = unsafe { list.push(node) } {
+            // SAFETY: the list is borrowed for `'a`, which outlives `self`. The
+            // node is fresh, lives in the waiter's allocation (stable
+            // address), and is detached in `drop` before retirement.
+            if let Err(state) = unsafe { node.list().push(node) } {
                 // The registrar counts this future itself. It owes no wake-up:
                 // its caller checks the decision before it parks or pends.
                 shared.decision.notify(pushed - 1, state.is_failure());

@@ -6,10 +6,11 @@ mod common;
 
 use common::alloc::{CountingAllocator, live_allocs, live_bytes, thread_allocs};
 use common::no_hang;
-use forthcoming::{ReturnWhen, promise, wait, wait_any, wait_any_async, wait_async};
+use forthcoming::{ReturnWhen, Waitable, promise, wait, wait_any, wait_any_async, wait_async};
+use std::future::Future as _;
 use std::future::IntoFuture;
 use std::sync::Mutex;
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 #[global_allocator]
@@ -178,6 +179,29 @@ fn reading_a_done_future_does_not_allocate() {
         0,
         "waiting on a done future allocated"
     );
+}
+
+#[test]
+fn wait_any_finds_a_done_future_behind_pending_ones_without_allocating() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (promises, futures): (Vec<_>, Vec<_>) = (0..64).map(|_| promise::<u64, ()>()).unzip();
+    let mut promises = promises;
+    promises.pop().unwrap().set_result(7);
+    let before = thread_allocs();
+    for _ in 0..1_000 {
+        assert_eq!(wait_any(&futures), Some(63));
+        let mixed = futures.iter().map(|f| f as &dyn Waitable);
+        assert_eq!(wait_any(mixed), Some(63));
+        let any = std::pin::pin!(wait_any_async(&futures));
+        let ready = any.poll(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(ready, Poll::Ready(Some(63)));
+    }
+    assert_eq!(
+        thread_allocs() - before,
+        0,
+        "wait_any over 63 pending futures and a done one allocated"
+    );
+    drop(promises);
 }
 
 #[test]
