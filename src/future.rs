@@ -81,10 +81,17 @@ impl<T, E> Future<T, E> {
     }
 
     /// Blocks until the outcome arrives.
+    #[inline]
     pub fn wait(&self) {
         if !self.done() {
-            block([&self.inner().list], Rule::First, None);
+            self.block_until_done();
         }
+    }
+
+    /// `wait` when the outcome has not arrived yet.
+    #[cold]
+    fn block_until_done(&self) {
+        block([&self.inner().list], Rule::First, None);
     }
 
     /// Blocks until the outcome arrives or `timeout` passes; returns

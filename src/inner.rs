@@ -20,17 +20,19 @@ pub(crate) struct Failed<E> {
 }
 
 impl<E> Failed<E> {
-    /// `failure`, with a backtrace of the caller.
-    pub(crate) fn here(failure: Failure<E>) -> Failed<E> {
-        Failed {
+    /// `failure`, with a backtrace of the caller, boxed for [`Outcome`].
+    pub(crate) fn here(failure: Failure<E>) -> Box<Failed<E>> {
+        Box::new(Failed {
             failure,
             backtrace: Backtrace::capture(),
-        }
+        })
     }
 }
 
-/// What a completed future holds.
-pub(crate) type Outcome<T, E> = Result<T, Failed<E>>;
+/// What a completed future holds. A failure is boxed: it is the rare path
+/// (and captures a backtrace anyway), and the value path keeps the shared
+/// block small, the outcome close to the state word.
+pub(crate) type Outcome<T, E> = Result<T, Box<Failed<E>>>;
 
 /// Handles never reach this count: past it, cloning aborts (as `Arc` does).
 const MAX_REFS: usize = isize::MAX as usize;

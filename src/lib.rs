@@ -77,6 +77,11 @@ mod compile_time {
     assert_impl_all!(ResultError<'static, std::io::Error>: std::error::Error);
     assert_impl_all!(FutureId: Copy, Eq, std::hash::Hash, std::fmt::Display, Send, Sync);
     assert_impl_all!(dyn Waitable: Waitable);
+    // The shared block of a `u64` future: state word, count, id and a
+    // two-word outcome (a failure is boxed), so the word and the value share
+    // a cache line more often than not. (Loom's atomics are larger.)
+    #[cfg(not(forthcoming_loom))]
+    assert_eq_size!(crate::inner::Inner<u64, ()>, [usize; 5]);
 }
 
 /// Compiles and runs the README's Rust examples as doctests, so they stay true.
