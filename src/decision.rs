@@ -3,7 +3,7 @@
 //!
 //! | rule           | word while waiting            | satisfied when          |
 //! |----------------|-------------------------------|-------------------------|
-//! | `First`        | `WAITING`                     | an index won the CAS    |
+//! | `First`        | `WAITING`                     | an index won the CAS, or `CANCELLED` |
 //! | `All`          | pending count + 1             | the count reaches 0     |
 //! | `AllOrFailure` | pending count + 1, `FIRED` bit | count 0, or `FIRED`    |
 //!
@@ -17,7 +17,8 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
 /// `First`: nobody has won yet.
 const WAITING: usize = usize::MAX;
-/// `First`: the waiter gave up (time-out or drop) before anybody won.
+/// `First`: the waiter gave up (time-out or drop) before anybody won, or
+/// there was nothing to wait on.
 const CANCELLED: usize = usize::MAX - 1;
 /// Countdown rules: the wait is over (a failure under `AllOrFailure`, or the
 /// waiter gave up); the low bits still count.
@@ -47,6 +48,8 @@ impl Decision {
     /// A decision over `count` futures, registration still running.
     pub(crate) fn new(rule: Rule, count: usize) -> Decision {
         let initial = match rule {
+            // Over no future, the wait is over at once, with no winner.
+            Rule::First if count == 0 => CANCELLED,
             Rule::First => WAITING,
             // Saturate: a countdown above 2^63 futures cannot be built anyway.
             Rule::All | Rule::AllOrFailure => count.saturating_add(1).min(FIRED - 1),
@@ -86,13 +89,14 @@ impl Decision {
         }
     }
 
-    /// Whether the wait is satisfied.
+    /// Whether the wait is over: satisfied, or (after `cancel`, or over no
+    /// future) given up.
     pub(crate) fn is_satisfied(&self) -> bool {
         // ORDERING: Acquire pairs with the Release of `notify`: a caller that
         // sees the wait satisfied sees the futures that satisfied it complete.
         let word = self.word.load(Acquire);
         match self.rule {
-            Rule::First => word != WAITING && word != CANCELLED,
+            Rule::First => word != WAITING,
             Rule::All | Rule::AllOrFailure => word == 0 || word & FIRED != 0,
         }
     }

@@ -130,7 +130,9 @@ fn merge(left: Vec<usize>, right: Vec<usize>) -> Vec<usize> {
 ///
 /// The iterator is cloned: one pass looks for a done future, a second one
 /// registers on every future when none is. Every slice, array, `&Vec` and
-/// adaptor over them (`iter().map(..)`, `copied()`) clones cheaply.
+/// adaptor over them (`iter().map(..)`, `copied()`) clones cheaply. (An
+/// iterator whose clone yields other futures than itself is waited on as
+/// the clone yields them, and `None` is returned at once if it yields none.)
 /// Duplicates are allowed; futures of different types mix through
 /// `&dyn Waitable`.
 ///
@@ -153,12 +155,7 @@ pub fn wait_any<'a, W: Waitable + ?Sized + 'a>(
     // Every future before the first done one is pending, so a node's
     // position is a position in the input. A second pass that yields more
     // than the first is cut short: only the futures scanned are waited on.
-    let winner = block(futures.map(wait_list_of).take(pending), Rule::First, None);
-    debug_assert!(
-        winner.is_some(),
-        "an untimed First wait ends only with a winner"
-    );
-    winner
+    block(futures.map(wait_list_of).take(pending), Rule::First, None)
 }
 
 /// The position of the first done future, or else how many were scanned.

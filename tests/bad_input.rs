@@ -224,3 +224,48 @@ fn spurious_unparks_do_not_end_wait_all_after_a_partial_completion() {
         assert_eq!(waiter.join().unwrap(), (vec![0, 1], vec![]));
     });
 }
+
+/// An iterator whose `Clone` is broken: the original yields nothing and each
+/// clone yields every future. `wait_any` looks with a clone and registers with
+/// the original, so it scans pending futures and then registers on none.
+struct ForgetfulOriginal<'a> {
+    futures: &'a [Future<u8, ()>],
+    yields: bool,
+}
+
+impl Clone for ForgetfulOriginal<'_> {
+    fn clone(&self) -> Self {
+        ForgetfulOriginal {
+            futures: self.futures,
+            yields: true,
+        }
+    }
+}
+
+impl<'a> Iterator for ForgetfulOriginal<'a> {
+    type Item = &'a Future<u8, ()>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (first, rest) = self.futures.split_first().filter(|_| self.yields)?;
+        self.futures = rest;
+        Some(first)
+    }
+}
+
+#[test]
+fn wait_any_over_an_iterator_whose_clone_differs_returns_instead_of_hanging() {
+    no_hang("wait_any with a broken Clone", || {
+        let pairs: Vec<_> = (0..3).map(|_| promise::<u8, ()>()).collect();
+        let futures: Vec<_> = pairs.iter().map(|(_, f)| f.clone()).collect();
+        let forgetful = || ForgetfulOriginal {
+            futures: &futures,
+            yields: false,
+        };
+        assert_eq!(forgetful().count(), 0);
+        assert_eq!(forgetful().clone().count(), 3);
+        assert_eq!(wait_any(forgetful()), None);
+        let any = futures::executor::block_on(forthcoming::wait_any_async(forgetful()));
+        assert_eq!(any, None);
+        assert!(futures.iter().all(|f| !f.done()), "nothing was completed");
+    });
+}
