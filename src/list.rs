@@ -55,7 +55,8 @@ fn unmarked(link: *mut Node) -> *mut Node {
 pub(crate) struct Node {
     /// The next node (older push); low bit [`MARK`] once the owner detaches.
     next: AtomicPtr<Node>,
-    /// The waiter this node notifies; it outlives the node.
+    /// The waiter this node notifies; it outlives the node. Set by
+    /// [`Node::attach`] before the node is pushed anywhere.
     waiter: *const Waiter,
     /// The list this node is pushed on; it outlives the waiter's wait.
     list: *const WaitList,
@@ -64,14 +65,19 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    /// A node that will link `waiter` into `list` as input number `index`.
-    pub(crate) fn new(waiter: *const Waiter, list: &WaitList, index: usize) -> Node {
+    /// A node for `list`, input number `index`, not attached to a waiter yet.
+    pub(crate) fn new(list: &WaitList, index: usize) -> Node {
         Node {
             next: AtomicPtr::new(std::ptr::null_mut()),
-            waiter,
+            waiter: std::ptr::null(),
             list,
             index,
         }
+    }
+
+    /// Makes the node notify `waiter`: done once, before the node is shared.
+    pub(crate) fn attach(&mut self, waiter: *const Waiter) {
+        self.waiter = waiter;
     }
 
     /// The list this node belongs to.

@@ -93,23 +93,23 @@ impl<'a> Registration<'a> {
         rule: Rule,
         parker: Parker,
     ) -> Registration<'a> {
-        // The nodes point to the waiter, so its address is fixed first; if the
-        // iterator panics, the uninitialised box is freed and nothing leaks.
-        let mut slot = Box::<Waiter>::new_uninit();
-        let address = slot.as_mut_ptr().cast_const();
+        // Built before the waiter, so a panicking iterator leaks nothing.
         let nodes: Box<[Node]> = lists
             .into_iter()
             .enumerate()
-            .map(|(index, list)| Node::new(address, list, index))
+            .map(|(index, list)| Node::new(list, index))
             .collect();
-        slot.write(Waiter {
+        let waiter = NonNull::from(Box::leak(Box::new(Waiter {
             decision: Decision::new(rule, nodes.len()),
             parker,
             nodes,
-        });
-        // SAFETY: initialised just above.
-        let waiter = NonNull::from(Box::leak(unsafe { slot.assume_init() }));
-        debug_assert_eq!(waiter.as_ptr().cast_const(), address);
+        })));
+        // SAFETY: nothing else refers to the waiter yet. Every node gets the
+        // very pointer the waiter is later read and freed through, so the
+        // pointers stay valid for as long as the allocation.
+        for node in unsafe { &mut (*waiter.as_ptr()).nodes } {
+            node.attach(waiter.as_ptr());
+        }
         // SAFETY: the waiter stays allocated until `drop` retires it.
         let shared = unsafe { waiter.as_ref() };
         let mut pushed = 0;
