@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{await_registered, no_hang};
+use common::{await_registered, no_hang, scaled};
 use forthcoming::{Future, ResultError, ReturnWhen, promise, wait, wait_all, wait_any};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
@@ -138,7 +138,7 @@ fn survives_spurious_unparks(
         read
     });
     await_registered(&f);
-    for _ in 0..2_000 {
+    for _ in 0..scaled(2_000) {
         waiter.thread().unpark();
         std::thread::yield_now();
         assert!(
@@ -215,7 +215,7 @@ fn spurious_unparks_do_not_end_wait_all_after_a_partial_completion() {
         });
         await_registered(&f2);
         p1.set_result(1);
-        for _ in 0..2_000 {
+        for _ in 0..scaled(2_000) {
             waiter.thread().unpark();
             std::thread::yield_now();
             assert!(!returned.load(SeqCst), "returned with f2 still pending");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{await_registered, no_hang, owned};
+use common::{await_registered, no_hang, owned, scaled};
 use forthcoming::{Failure, Future, FutureId, Promise, ResultError, promise};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -226,7 +226,7 @@ fn get_traceback_waits_for_the_outcome() {
 fn ids_are_unique_shared_by_clones_and_display_as_digits() {
     let mut seen = HashSet::new();
     let mut keep = Vec::new();
-    for _ in 0..10_000 {
+    for _ in 0..scaled(10_000) {
         let (p, f) = promise::<u8, ()>();
         assert!(seen.insert(f.id()), "duplicate id {}", f.id());
         keep.push((p, f));
@@ -246,7 +246,7 @@ fn ids_are_unique_shared_by_clones_and_display_as_digits() {
 
 #[test]
 fn ids_are_unique_across_threads_and_agree_between_racing_clones() {
-    let per_thread = 2_000;
+    let per_thread = scaled(2_000);
     let ids: Vec<Vec<FutureId>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|_| {
@@ -338,17 +338,18 @@ fn debug_output_is_informative() {
 
 #[test]
 fn many_readers_of_one_value_do_not_block_each_other() {
+    const READS: usize = scaled(1_000);
     let (p, f) = promise::<u64, ()>();
     p.set_result(11);
     let sum = no_hang("readers of a done future", move || {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..4)
-                .map(|_| s.spawn(|| (0..1_000).map(|_| *f.get_result().unwrap()).sum::<u64>()))
+                .map(|_| s.spawn(|| (0..READS).map(|_| *f.get_result().unwrap()).sum::<u64>()))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
         })
     });
-    assert_eq!(sum, 4 * 1_000 * 11);
+    assert_eq!(sum, 4 * READS as u64 * 11);
 }
 
 #[test]

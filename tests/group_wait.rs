@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{XorShift, await_registered, no_hang};
+use common::{XorShift, await_registered, no_hang, scaled};
 use forthcoming::{Future, ReturnWhen, Waitable, promise, wait, wait_all, wait_any};
 use std::time::Duration;
 
@@ -257,7 +257,7 @@ fn first_exception_with_only_successes_returns_when_all_complete() {
 #[test]
 fn first_completed_returns_the_future_that_completed_first() {
     no_hang("first completed winner", || {
-        for _ in 0..50 {
+        for _ in 0..scaled(50) {
             let (pa, a) = promise::<u8, ()>();
             let (pb, b) = promise::<u8, ()>();
             let (a2, b2) = (a.clone(), b.clone());

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Drops, XorShift, await_registered};
+use common::{Drops, XorShift, await_registered, scaled};
 use forthcoming::{Failure, ResultError, promise};
 use std::error::Error;
 use std::io;
@@ -303,7 +303,7 @@ fn captured_panic_drops_what_the_function_owned_once() {
 #[test]
 fn clones_dropped_on_other_threads_drop_the_value_once() {
     let drops = Drops::new();
-    for round in 0..50 {
+    for round in 0..scaled(50) as u64 {
         let (p, f) = promise::<common::DropCounter, ()>();
         let readers: Vec<_> = (0..4)
             .map(|_| {
@@ -329,7 +329,7 @@ fn random_handle_drop_orders_drop_every_value_once() {
     let drops = Drops::new();
     let mut rng = XorShift::new(7);
     let mut expected = 0;
-    for round in 0..300 {
+    for round in 0..scaled(300) as u64 {
         let (p, f) = promise::<common::DropCounter, common::DropCounter>();
         let mut futures: Vec<_> = (0..rng.below(4)).map(|_| f.clone()).collect();
         futures.push(f);

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{CountingWaker, Drops, XorShift, await_registered, no_hang, poll_with, within};
+use common::{
+    CountingWaker, Drops, XorShift, await_registered, no_hang, poll_with, scaled, within,
+};
 use forthcoming::{
     Failure, Future, ReturnWhen, Waitable, promise, wait, wait_all, wait_all_async, wait_any,
     wait_any_async, wait_async,
@@ -146,7 +148,7 @@ fn opengris_981_completion_during_registration_counted_once() {
     // the last future (completed only afterwards) still pending.
     no_hang("registration race", || {
         let mut rng = XorShift::new(981);
-        for round in 0..400 {
+        for round in 0..scaled(400) {
             let (pa, a) = promise::<u64, ()>();
             let (pb, b) = promise::<u64, ()>();
             let (pc, c) = promise::<u64, ()>();
@@ -192,7 +194,7 @@ fn opengris_981_completion_during_registration_counted_once() {
 #[test]
 fn opengris_981_async_completion_during_registration_counted_once() {
     no_hang("async registration race", || {
-        for round in 0..300 {
+        for round in 0..scaled(300) {
             let (pa, a) = promise::<u64, ()>();
             let (pb, b) = promise::<u64, ()>();
             let start = Barrier::new(2);
@@ -249,7 +251,7 @@ fn solana_21981_select_timeout_not_spurious_success() {
 fn solana_21981_completion_racing_timeout_is_reported_truthfully() {
     no_hang("completion racing timeout", || {
         let mut rng = XorShift::new(21981);
-        for _ in 0..300 {
+        for _ in 0..scaled(300) {
             let (p, f) = promise::<u8, ()>();
             let (_q, g) = promise::<u8, ()>();
             let yields = rng.below(40);
@@ -276,7 +278,7 @@ fn solana_21981_completion_racing_timeout_is_reported_truthfully() {
 #[test]
 fn tokio_4618_waiter_dropped_mid_notify_does_not_lose_other_wakeups() {
     no_hang("drop during notify", || {
-        for round in 0..300 {
+        for round in 0..scaled(300) as u64 {
             let (p, f) = promise::<u64, ()>();
             let keepers: Vec<_> = (0..2)
                 .map(|_| {
@@ -319,7 +321,7 @@ fn tokio_4618_waiter_dropped_mid_notify_does_not_lose_other_wakeups() {
 #[test]
 fn futures_2706_dropping_a_clone_while_others_wait_does_not_lose_wakeups() {
     no_hang("clone dropped while waiting", || {
-        for round in 0..300 {
+        for round in 0..scaled(300) as u64 {
             let (p, f) = promise::<u64, ()>();
             let waiters: Vec<_> = (0..2)
                 .map(|_| {
@@ -344,7 +346,7 @@ fn futures_2706_dropping_a_clone_while_others_wait_does_not_lose_wakeups() {
 #[test]
 fn oneshot_17_repoll_racing_completion_keeps_the_last_waker() {
     no_hang("re-poll racing completion", || {
-        for round in 0..1_000 {
+        for round in 0..scaled(1_000) as u64 {
             let (p, f) = promise::<u64, ()>();
             let (first, first_waker) = CountingWaker::new();
             let (last, last_waker) = CountingWaker::new();
@@ -375,11 +377,12 @@ fn oneshot_17_repoll_racing_completion_keeps_the_last_waker() {
 
 #[test]
 fn oneshot_87_async_waiter_dropped_during_completion() {
+    const ROUNDS: u64 = scaled(500) as u64;
     let drops = Drops::new();
     no_hang("drop during send", {
         let drops = drops.clone();
         move || {
-            for round in 0..500 {
+            for round in 0..ROUNDS {
                 let (p, f) = promise::<common::DropCounter, ()>();
                 let start = Barrier::new(2);
                 std::thread::scope(|s| {
@@ -397,13 +400,13 @@ fn oneshot_87_async_waiter_dropped_during_completion() {
             }
         }
     });
-    assert_eq!(drops.count(), 500);
+    assert_eq!(drops.count(), ROUNDS as usize);
 }
 
 #[test]
 fn tokio_4225_completion_racing_drop_of_every_future_drops_the_value_once() {
     let drops = Drops::new();
-    for round in 0..500 {
+    for round in 0..scaled(500) as u64 {
         let (p, f) = promise::<common::DropCounter, ()>();
         let clone = f.clone();
         let start = Barrier::new(3);
@@ -427,7 +430,7 @@ fn tokio_4225_completion_racing_drop_of_every_future_drops_the_value_once() {
 #[test]
 fn event_listener_139_completion_racing_registration_never_loses_the_wakeup() {
     no_hang("completion racing registration", || {
-        for round in 0..3_000_u64 {
+        for round in 0..scaled(3_000) as u64 {
             let (p, f) = promise::<u64, ()>();
             let (_q, g) = promise::<u64, ()>();
             let setter = std::thread::spawn(move || p.set_result(round));
@@ -469,7 +472,7 @@ fn rust_121950_push_and_detach_churn_on_one_future_stays_consistent() {
                     s.spawn(move || {
                         let mut rng = XorShift::new(t);
                         start.wait();
-                        for _ in 0..2_000 {
+                        for _ in 0..scaled(2_000) {
                             let timeout = Duration::from_micros(rng.below(20) as u64);
                             match rng.below(3) {
                                 0 => assert!(!f.wait_timeout(timeout)),
@@ -521,14 +524,14 @@ fn datastore_ndb_22_broken_promise_names_what_happened() {
 #[test]
 fn futures_1603_wait_all_over_many_futures_completed_in_reverse() {
     no_hang("wait_all over many", || {
-        let pairs: Vec<_> = (0..5_000).map(|_| promise::<u32, ()>()).collect();
+        let pairs: Vec<_> = (0..scaled(5_000)).map(|_| promise::<u32, ()>()).collect();
         let futures: Vec<_> = pairs.iter().map(|(_, f)| f.clone()).collect();
         let readers = futures.clone();
         let waiter = std::thread::spawn(move || {
             wait_all(&readers);
             readers.iter().all(Future::done)
         });
-        await_registered(&futures[4_999]);
+        await_registered(futures.last().unwrap());
         for (i, (p, _)) in pairs.into_iter().enumerate().rev() {
             p.set_result(i as u32);
         }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::no_hang;
+use common::{no_hang, scaled};
 use forthcoming::{Failure, Future, ReturnWhen, promise, wait, wait_any};
 use std::sync::Barrier;
 use std::sync::mpsc;
@@ -79,7 +79,7 @@ fn many_waiters_round(round: u64, fail: bool) {
 #[test]
 fn eight_threads_waiting_on_one_future_all_wake_with_the_value() {
     no_hang("eight waiters", || {
-        for round in 0..60 {
+        for round in 0..scaled(60) as u64 {
             many_waiters_round(round, round % 3 == 2);
         }
     });
@@ -88,7 +88,7 @@ fn eight_threads_waiting_on_one_future_all_wake_with_the_value() {
 #[test]
 fn eight_threads_waiting_on_a_broken_promise_all_wake() {
     no_hang("eight waiters, broken promise", || {
-        for round in 0..20 {
+        for round in 0..scaled(20) {
             let (p, f) = promise::<u64, String>();
             let start = Barrier::new(9);
             std::thread::scope(|s| {
@@ -113,7 +113,7 @@ fn eight_threads_waiting_on_a_broken_promise_all_wake() {
 
 #[test]
 fn one_hundred_thousand_handoffs_between_two_threads() {
-    const HANDOFFS: u64 = 100_000;
+    const HANDOFFS: u64 = scaled(100_000) as u64;
     no_hang("100k handoffs", || {
         let (to_setter, promises) = mpsc::channel::<(forthcoming::Promise<u64, ()>, u64)>();
         let setter = std::thread::spawn(move || {
@@ -145,7 +145,7 @@ fn one_hundred_thousand_handoffs_between_two_threads() {
 
 #[test]
 fn ping_pong_both_threads_block_on_futures() {
-    const ROUNDS: u64 = 20_000;
+    const ROUNDS: u64 = scaled(20_000) as u64;
     no_hang("ping-pong", || {
         let (to_b, from_a) = mpsc::channel::<(forthcoming::Promise<u64, ()>, Future<u64, ()>)>();
         let b = std::thread::spawn(move || {

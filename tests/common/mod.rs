@@ -18,6 +18,19 @@ use std::time::{Duration, Instant};
 /// 200k timed waits each pay the kernel's timer slack on a loaded machine.)
 pub(crate) const HANG: Duration = Duration::from_secs(300);
 
+/// A loop count: `n` natively; under Miri, which runs about a thousand times
+/// slower, a hundredth of it (at least 2), still enough rounds to drive every
+/// path the test drives.
+pub(crate) const fn scaled(n: usize) -> usize {
+    if !cfg!(miri) {
+        n
+    } else if n / 100 > 2 {
+        n / 100
+    } else {
+        2
+    }
+}
+
 /// Counts the drops of the [`DropCounter`]s it hands out.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Drops(Arc<AtomicUsize>);
