@@ -2,14 +2,13 @@
 
 mod common;
 
-use common::Worker;
+use common::{Worker, fulfil, timed_rounds};
 use criterion::{BatchSize, Criterion};
 use futures::executor::block_on;
 use std::future::{Future, IntoFuture};
 use std::hint::black_box;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
 
 /// The value every completer sends.
 const VALUE: u64 = 7;
@@ -18,6 +17,30 @@ const VALUE: u64 = 7;
 /// executor there is.
 fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// One persistent thread per kind of sender, each sending [`VALUE`] on
+/// whatever it is handed.
+struct Completers {
+    promises: Worker<forthcoming::Promise<u64, ()>>,
+    tokio_senders: Worker<tokio::sync::oneshot::Sender<u64>>,
+    oneshot_senders: Worker<oneshot::Sender<u64>>,
+}
+
+impl Completers {
+    fn spawn() -> Completers {
+        Completers {
+            promises: Worker::spawn(|promise: forthcoming::Promise<u64, ()>| {
+                promise.set_result(VALUE)
+            }),
+            tokio_senders: Worker::spawn(|sender: tokio::sync::oneshot::Sender<u64>| {
+                sender.send(VALUE).unwrap()
+            }),
+            oneshot_senders: Worker::spawn(|sender: oneshot::Sender<u64>| {
+                sender.send(VALUE).unwrap()
+            }),
+        }
+    }
 }
 
 fn await_done(c: &mut Criterion) {
@@ -76,56 +99,43 @@ fn await_cross_thread(c: &mut Criterion) {
     let mut group = c.benchmark_group("await_cross_thread");
     // Untimed: make a pair. Timed: hand the sender to a persistent thread
     // that completes it at once, and `block_on` the await.
-    let promises =
-        Worker::spawn(|promise: forthcoming::Promise<u64, ()>| promise.set_result(VALUE));
-    let tokio_senders =
-        Worker::spawn(|sender: tokio::sync::oneshot::Sender<u64>| sender.send(VALUE).unwrap());
-    let oneshot_senders = Worker::spawn(|sender: oneshot::Sender<u64>| sender.send(VALUE).unwrap());
+    let completers = Completers::spawn();
 
-    group.bench_function("forthcoming", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (promise, future) = forthcoming::promise::<u64, ()>();
-                let start = Instant::now();
-                promises.send(promise);
-                let value = block_on(async { *(&future).await.unwrap() });
-                total += start.elapsed();
-                assert_eq!(black_box(value), VALUE);
-            }
-            total
-        })
-    });
+    group.bench_function(
+        "forthcoming",
+        timed_rounds(|stopwatch| {
+            let (promise, future) = forthcoming::promise::<u64, ()>();
+            let value = stopwatch.time(|| {
+                completers.promises.send(promise);
+                block_on(async { *(&future).await.unwrap() })
+            });
+            assert_eq!(black_box(value), VALUE);
+        }),
+    );
 
-    group.bench_function("tokio_oneshot", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (sender, receiver) = tokio::sync::oneshot::channel::<u64>();
-                let start = Instant::now();
-                tokio_senders.send(sender);
-                let value = block_on(receiver).unwrap();
-                total += start.elapsed();
-                assert_eq!(black_box(value), VALUE);
-            }
-            total
-        })
-    });
+    group.bench_function(
+        "tokio_oneshot",
+        timed_rounds(|stopwatch| {
+            let (sender, receiver) = tokio::sync::oneshot::channel::<u64>();
+            let value = stopwatch.time(|| {
+                completers.tokio_senders.send(sender);
+                block_on(receiver).unwrap()
+            });
+            assert_eq!(black_box(value), VALUE);
+        }),
+    );
 
-    group.bench_function("oneshot", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (sender, receiver) = oneshot::channel::<u64>();
-                let start = Instant::now();
-                oneshot_senders.send(sender);
-                let value = block_on(receiver).unwrap();
-                total += start.elapsed();
-                assert_eq!(black_box(value), VALUE);
-            }
-            total
-        })
-    });
+    group.bench_function(
+        "oneshot",
+        timed_rounds(|stopwatch| {
+            let (sender, receiver) = oneshot::channel::<u64>();
+            let value = stopwatch.time(|| {
+                completers.oneshot_senders.send(sender);
+                block_on(receiver).unwrap()
+            });
+            assert_eq!(black_box(value), VALUE);
+        }),
+    );
 
     group.finish();
 }
@@ -138,73 +148,54 @@ fn async_wait_any_1024(c: &mut Criterion) {
     // Untimed: make 1024 pairs. Timed: hand the last sender to a persistent
     // thread that completes it at once, `block_on` the wait, read the value.
     // Dropping the pairs is untimed.
-    let promises =
-        Worker::spawn(|promise: forthcoming::Promise<u64, ()>| promise.set_result(VALUE));
-    let tokio_senders =
-        Worker::spawn(|sender: tokio::sync::oneshot::Sender<u64>| sender.send(VALUE).unwrap());
-    let oneshot_senders = Worker::spawn(|sender: oneshot::Sender<u64>| sender.send(VALUE).unwrap());
+    let completers = Completers::spawn();
 
-    group.bench_function("forthcoming_wait_any_async", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (mut pending, futures): (Vec<_>, Vec<_>) =
-                    (0..ANY).map(|_| forthcoming::promise::<u64, ()>()).unzip();
-                let last = pending.pop().expect("not empty");
-                let start = Instant::now();
-                promises.send(last);
+    group.bench_function(
+        "forthcoming_wait_any_async",
+        timed_rounds(|stopwatch| {
+            let (mut pending, futures): (Vec<_>, Vec<_>) =
+                (0..ANY).map(|_| forthcoming::promise::<u64, ()>()).unzip();
+            let last = pending.pop().expect("not empty");
+            let (index, value) = stopwatch.time(|| {
+                completers.promises.send(last);
                 let index = block_on(forthcoming::wait_any_async(&futures)).expect("not empty");
-                let value = *futures[index].get_result().unwrap();
-                total += start.elapsed();
-                assert_eq!((index, value), (ANY - 1, VALUE));
-                // Fulfilled, not dropped: a broken promise captures a backtrace
-                // when RUST_BACKTRACE is set, which would stretch this untimed
-                // part, the worker's idle time, and so its next wake-up.
-                pending
-                    .into_iter()
-                    .for_each(|promise| promise.set_result(VALUE));
-                drop(futures);
-            }
-            total
-        })
-    });
+                (index, *futures[index].get_result().unwrap())
+            });
+            assert_eq!((index, value), (ANY - 1, VALUE));
+            fulfil(pending);
+        }),
+    );
 
-    group.bench_function("oneshot_select_all", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (mut pending, receivers): (Vec<_>, Vec<_>) =
-                    (0..ANY).map(|_| oneshot::channel::<u64>()).unzip();
-                let last = pending.pop().expect("not empty");
-                let start = Instant::now();
-                oneshot_senders.send(last);
-                let (value, index, rest) = block_on(futures::future::select_all(receivers));
-                total += start.elapsed();
-                assert_eq!((index, value.unwrap()), (ANY - 1, VALUE));
-                drop((pending, rest));
-            }
-            total
-        })
-    });
+    group.bench_function(
+        "oneshot_select_all",
+        timed_rounds(|stopwatch| {
+            let (mut pending, receivers): (Vec<_>, Vec<_>) =
+                (0..ANY).map(|_| oneshot::channel::<u64>()).unzip();
+            let last = pending.pop().expect("not empty");
+            let (value, index, rest) = stopwatch.time(|| {
+                completers.oneshot_senders.send(last);
+                block_on(futures::future::select_all(receivers))
+            });
+            assert_eq!((index, value.unwrap()), (ANY - 1, VALUE));
+            drop((pending, rest));
+        }),
+    );
 
-    group.bench_function("tokio_oneshot_select_all", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (mut pending, receivers): (Vec<_>, Vec<_>) = (0..ANY)
-                    .map(|_| tokio::sync::oneshot::channel::<u64>())
-                    .unzip();
-                let last = pending.pop().expect("not empty");
-                let start = Instant::now();
-                tokio_senders.send(last);
-                let (value, index, rest) = block_on(futures::future::select_all(receivers));
-                total += start.elapsed();
-                assert_eq!((index, value.unwrap()), (ANY - 1, VALUE));
-                drop((pending, rest));
-            }
-            total
-        })
-    });
+    group.bench_function(
+        "tokio_oneshot_select_all",
+        timed_rounds(|stopwatch| {
+            let (mut pending, receivers): (Vec<_>, Vec<_>) = (0..ANY)
+                .map(|_| tokio::sync::oneshot::channel::<u64>())
+                .unzip();
+            let last = pending.pop().expect("not empty");
+            let (value, index, rest) = stopwatch.time(|| {
+                completers.tokio_senders.send(last);
+                block_on(futures::future::select_all(receivers))
+            });
+            assert_eq!((index, value.unwrap()), (ANY - 1, VALUE));
+            drop((pending, rest));
+        }),
+    );
 
     group.finish();
 }

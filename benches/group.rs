@@ -2,14 +2,22 @@
 
 mod common;
 
-use common::Worker;
+use common::{Worker, fulfil, timed_rounds};
 use criterion::{BenchmarkId, Criterion};
-use crossbeam_channel::{Select, bounded};
+use crossbeam_channel::{Receiver, Select, bounded};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 /// The value every completer sends.
 const VALUE: u64 = 7;
+
+/// A `Select` with a receive operation on every receiver, in order.
+fn select_over(receivers: &[Receiver<u64>]) -> Select<'_> {
+    let mut select = Select::new();
+    for receiver in receivers {
+        select.recv(receiver);
+    }
+    select
+}
 
 fn wait_any_pending(c: &mut Criterion) {
     let mut group = c.benchmark_group("wait_any_pending");
@@ -21,53 +29,36 @@ fn wait_any_pending(c: &mut Criterion) {
     let senders =
         Worker::spawn(|sender: crossbeam_channel::Sender<u64>| sender.send(VALUE).unwrap());
     for n in [1usize, 16, 256, 4096] {
-        group.bench_with_input(BenchmarkId::new("forthcoming", n), &n, |b, &n| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let (mut pending, futures): (Vec<_>, Vec<_>) =
-                        (0..n).map(|_| forthcoming::promise::<u64, ()>()).unzip();
-                    let last = pending.pop().expect("n > 0");
-                    let start = Instant::now();
+        group.bench_function(
+            BenchmarkId::new("forthcoming", n),
+            timed_rounds(|stopwatch| {
+                let (mut pending, futures): (Vec<_>, Vec<_>) =
+                    (0..n).map(|_| forthcoming::promise::<u64, ()>()).unzip();
+                let last = pending.pop().expect("n > 0");
+                let (index, value) = stopwatch.time(|| {
                     promises.send(last);
                     let index = forthcoming::wait_any(&futures).expect("not empty");
-                    let value = *futures[index].get_result().unwrap();
-                    total += start.elapsed();
-                    assert_eq!((index, value), (n - 1, VALUE));
-                    // Fulfilled, not dropped: a broken promise captures a backtrace
-                    // when RUST_BACKTRACE is set, which would stretch this untimed
-                    // part, the worker's idle time, and so its next wake-up.
-                    pending
-                        .into_iter()
-                        .for_each(|promise| promise.set_result(VALUE));
-                    drop(futures);
-                }
-                total
-            })
-        });
-        group.bench_with_input(BenchmarkId::new("crossbeam_select", n), &n, |b, &n| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let (mut pending, receivers): (Vec<_>, Vec<_>) =
-                        (0..n).map(|_| bounded::<u64>(1)).unzip();
-                    let last = pending.pop().expect("n > 0");
-                    let start = Instant::now();
+                    (index, *futures[index].get_result().unwrap())
+                });
+                assert_eq!((index, value), (n - 1, VALUE));
+                fulfil(pending);
+            }),
+        );
+        group.bench_function(
+            BenchmarkId::new("crossbeam_select", n),
+            timed_rounds(|stopwatch| {
+                let (mut pending, receivers): (Vec<_>, Vec<_>) =
+                    (0..n).map(|_| bounded::<u64>(1)).unzip();
+                let last = pending.pop().expect("n > 0");
+                let (index, value) = stopwatch.time(|| {
                     senders.send(last);
-                    let mut select = Select::new();
-                    for receiver in &receivers {
-                        select.recv(receiver);
-                    }
-                    let operation = select.select();
+                    let operation = select_over(&receivers).select();
                     let index = operation.index();
-                    let value = operation.recv(&receivers[index]).unwrap();
-                    total += start.elapsed();
-                    assert_eq!((index, value), (n - 1, VALUE));
-                    drop((pending, receivers));
-                }
-                total
-            })
-        });
+                    (index, operation.recv(&receivers[index]).unwrap())
+                });
+                assert_eq!((index, value), (n - 1, VALUE));
+            }),
+        );
     }
     group.finish();
 }
@@ -94,15 +85,7 @@ fn wait_any_done(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("crossbeam_select_ready", n),
             &receivers,
-            |b, receivers| {
-                b.iter(|| {
-                    let mut select = Select::new();
-                    for receiver in black_box(receivers) {
-                        select.recv(receiver);
-                    }
-                    select.ready()
-                })
-            },
+            |b, receivers| b.iter(|| select_over(black_box(receivers)).ready()),
         );
         // `try_select` must complete the operation (take the message), so
         // this one also sends the message back: one extra `send` per
@@ -112,11 +95,9 @@ fn wait_any_done(c: &mut Criterion) {
             &receivers,
             |b, receivers| {
                 b.iter(|| {
-                    let mut select = Select::new();
-                    for receiver in black_box(receivers) {
-                        select.recv(receiver);
-                    }
-                    let operation = select.try_select().expect("one is ready");
+                    let operation = select_over(black_box(receivers))
+                        .try_select()
+                        .expect("one is ready");
                     let index = operation.index();
                     let value = operation.recv(&receivers[index]).unwrap();
                     last.send(value).unwrap();
@@ -152,21 +133,15 @@ fn wait_all_1024(c: &mut Criterion) {
         })
     });
 
-    let forthcoming_pairs = || {
-        let (mut first, futures): (Vec<_>, Vec<_>) =
-            (0..ALL).map(|_| forthcoming::promise::<u64, ()>()).unzip();
-        let second = first.split_off(ALL / 2);
-        (first, second, futures)
-    };
-
-    // Times one round: hand the promises to the producers, optionally
-    // `wait_all`, read every value in order, drop the futures.
-    let forthcoming_round = |b: &mut criterion::Bencher<'_>, wait_first: bool| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (first, second, futures) = forthcoming_pairs();
-                let start = Instant::now();
+    // One round: hand the promises to the producers, optionally `wait_all`,
+    // read every value in order, drop the futures.
+    let producers = &producers;
+    let forthcoming_round = |wait_first: bool| {
+        timed_rounds(move |stopwatch| {
+            let (mut first, futures): (Vec<_>, Vec<_>) =
+                (0..ALL).map(|_| forthcoming::promise::<u64, ()>()).unzip();
+            let second = first.split_off(ALL / 2);
+            let sum = stopwatch.time(|| {
                 producers[0].send(first);
                 producers[1].send(second);
                 if wait_first {
@@ -174,34 +149,34 @@ fn wait_all_1024(c: &mut Criterion) {
                 }
                 let sum: u64 = futures.iter().map(|f| *f.get_result().unwrap()).sum();
                 drop(futures);
-                total += start.elapsed();
-                assert_eq!(sum, VALUE * ALL as u64);
-            }
-            total
+                sum
+            });
+            assert_eq!(sum, VALUE * ALL as u64);
         })
     };
-    group.bench_function("forthcoming_wait_all", |b| forthcoming_round(b, true));
-    group.bench_function("forthcoming_get_result_in_sequence", |b| {
-        forthcoming_round(b, false)
-    });
+    group.bench_function("forthcoming_wait_all", forthcoming_round(true));
+    group.bench_function(
+        "forthcoming_get_result_in_sequence",
+        forthcoming_round(false),
+    );
 
-    group.bench_function("oneshot_recv_in_sequence", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let (mut first, receivers): (Vec<_>, Vec<_>) =
-                    (0..ALL).map(|_| oneshot::channel::<u64>()).unzip();
-                let second = first.split_off(ALL / 2);
-                let start = Instant::now();
+    group.bench_function(
+        "oneshot_recv_in_sequence",
+        timed_rounds(|stopwatch| {
+            let (mut first, receivers): (Vec<_>, Vec<_>) =
+                (0..ALL).map(|_| oneshot::channel::<u64>()).unzip();
+            let second = first.split_off(ALL / 2);
+            let sum = stopwatch.time(|| {
                 oneshot_producers[0].send(first);
                 oneshot_producers[1].send(second);
-                let sum: u64 = receivers.into_iter().map(|r| r.recv().unwrap()).sum();
-                total += start.elapsed();
-                assert_eq!(sum, VALUE * ALL as u64);
-            }
-            total
-        })
-    });
+                receivers
+                    .into_iter()
+                    .map(|r| r.recv().unwrap())
+                    .sum::<u64>()
+            });
+            assert_eq!(sum, VALUE * ALL as u64);
+        }),
+    );
 
     group.finish();
 }
