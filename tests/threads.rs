@@ -46,7 +46,17 @@ fn read(kind: usize, f: &Future<u64, String>) -> Result<u64, Failure<String>> {
     }
 }
 
-fn many_waiters_round(round: u64, fail: bool) {
+/// How the promise of a [`many_waiters_round`] ends.
+#[derive(Clone, Copy)]
+enum Ending {
+    Value,
+    Exception,
+    Broken,
+}
+
+/// Eight threads block on one future with every kind of read, released
+/// together, while the promise ends as `ending` says; each reads the outcome.
+fn many_waiters_round(round: u64, ending: Ending) {
     let (p, f) = promise::<u64, String>();
     let start = Barrier::new(9);
     std::thread::scope(|s| {
@@ -60,18 +70,22 @@ fn many_waiters_round(round: u64, fail: bool) {
             })
             .collect();
         start.wait();
-        if fail {
-            p.set_exception(format!("failed {round}"));
-        } else {
-            p.set_result(round);
-        }
-        for waiter in waiters {
-            let read = waiter.join().unwrap();
-            if fail {
-                assert_eq!(read, Err(Failure::Exception(format!("failed {round}"))));
-            } else {
-                assert_eq!(read, Ok(round));
+        let expected = match ending {
+            Ending::Value => {
+                p.set_result(round);
+                Ok(round)
             }
+            Ending::Exception => {
+                p.set_exception(format!("failed {round}"));
+                Err(Failure::Exception(format!("failed {round}")))
+            }
+            Ending::Broken => {
+                drop(p);
+                Err(Failure::BrokenPromise)
+            }
+        };
+        for waiter in waiters {
+            assert_eq!(waiter.join().unwrap(), expected, "round {round}");
         }
     });
 }
@@ -80,7 +94,8 @@ fn many_waiters_round(round: u64, fail: bool) {
 fn eight_threads_waiting_on_one_future_all_wake_with_the_value() {
     no_hang("eight waiters", || {
         for round in 0..scaled(60) as u64 {
-            many_waiters_round(round, round % 3 == 2);
+            let ending = [Ending::Value, Ending::Value, Ending::Exception][round as usize % 3];
+            many_waiters_round(round, ending);
         }
     });
 }
@@ -88,25 +103,8 @@ fn eight_threads_waiting_on_one_future_all_wake_with_the_value() {
 #[test]
 fn eight_threads_waiting_on_a_broken_promise_all_wake() {
     no_hang("eight waiters, broken promise", || {
-        for round in 0..scaled(20) {
-            let (p, f) = promise::<u64, String>();
-            let start = Barrier::new(9);
-            std::thread::scope(|s| {
-                let waiters: Vec<_> = (0..8)
-                    .map(|kind| {
-                        let (f, start) = (f.clone(), &start);
-                        s.spawn(move || {
-                            start.wait();
-                            read(kind + round, &f)
-                        })
-                    })
-                    .collect();
-                start.wait();
-                drop(p);
-                for waiter in waiters {
-                    assert_eq!(waiter.join().unwrap(), Err(Failure::BrokenPromise));
-                }
-            });
+        for round in 0..scaled(20) as u64 {
+            many_waiters_round(round, Ending::Broken);
         }
     });
 }

@@ -1,11 +1,14 @@
 //! Helpers shared by the loom models in `tests/`: a model runner that proves
-//! loom explored more than one interleaving, and a counting waker.
+//! loom explored more than one interleaving, a counting waker, and the
+//! two-completers race run by both `wait_any` flavours.
 //!
 //! Everything here exists only under `--cfg forthcoming_loom`; without it the
 //! crate (and its tests) compile to nothing.
 #![cfg(forthcoming_loom)]
 
+use forthcoming::{Future, promise};
 use loom::sync::atomic::AtomicUsize;
+use loom::thread;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::SeqCst};
 use std::task::{Wake, Waker};
@@ -83,4 +86,20 @@ impl Wake for CountingWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         self.wakes.fetch_add(1, SeqCst);
     }
+}
+
+/// Two futures completed by two threads while the model's thread waits on
+/// both through `wait_any`: exactly one winner, which is done and holds its
+/// own value.
+pub fn two_completers_one_winner(wait_any: impl FnOnce([&Future<u32, ()>; 2]) -> Option<usize>) {
+    let (p0, f0) = promise::<u32, ()>();
+    let (p1, f1) = promise::<u32, ()>();
+    let a = thread::spawn(move || p0.set_result(0));
+    let b = thread::spawn(move || p1.set_result(1));
+    let futures = [&f0, &f1];
+    let winner = wait_any(futures).expect("non-empty input");
+    assert!(futures[winner].done(), "the winner is done");
+    assert_eq!(futures[winner].get_result(), Ok(&(winner as u32)));
+    a.join().unwrap();
+    b.join().unwrap();
 }

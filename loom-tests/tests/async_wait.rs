@@ -4,7 +4,9 @@
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{promise, wait_any_async};
-use forthcoming_loom_tests::{CountingWaker, explore, explore_three_threads};
+use forthcoming_loom_tests::{
+    CountingWaker, explore, explore_three_threads, two_completers_one_winner,
+};
 use loom::future::block_on;
 use loom::thread;
 use std::future::{Future as _, IntoFuture};
@@ -74,14 +76,6 @@ fn drop_pending_wait_races_complete() {
 #[test]
 fn async_wait_any_two_completers() {
     explore_three_threads(|| {
-        let (p0, f0) = promise::<u32, ()>();
-        let (p1, f1) = promise::<u32, ()>();
-        let a = thread::spawn(move || p0.set_result(0));
-        let b = thread::spawn(move || p1.set_result(1));
-        let futures = [&f0, &f1];
-        let winner = block_on(wait_any_async(futures)).expect("non-empty input");
-        assert!(futures[winner].done());
-        a.join().unwrap();
-        b.join().unwrap();
+        two_completers_one_winner(|futures| block_on(wait_any_async(futures)))
     });
 }

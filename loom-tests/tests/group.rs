@@ -4,7 +4,7 @@
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{ReturnWhen, promise, wait, wait_all, wait_any};
-use forthcoming_loom_tests::{explore, explore_three_threads};
+use forthcoming_loom_tests::{explore, explore_three_threads, two_completers_one_winner};
 use loom::thread;
 use std::time::Duration;
 
@@ -13,18 +13,7 @@ const LONG: Duration = Duration::from_secs(3600);
 
 #[test]
 fn wait_any_two_completers_one_winner() {
-    explore_three_threads(|| {
-        let (p0, f0) = promise::<u32, ()>();
-        let (p1, f1) = promise::<u32, ()>();
-        let a = thread::spawn(move || p0.set_result(0));
-        let b = thread::spawn(move || p1.set_result(1));
-        let futures = [&f0, &f1];
-        let winner = wait_any(futures).expect("non-empty input");
-        assert!(futures[winner].done(), "the winner is done");
-        assert_eq!(futures[winner].get_result(), Ok(&(winner as u32)));
-        a.join().unwrap();
-        b.join().unwrap();
-    });
+    explore_three_threads(|| two_completers_one_winner(|futures| wait_any(futures)));
 }
 
 #[test]
