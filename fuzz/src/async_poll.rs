@@ -4,8 +4,8 @@
 //! which waker every completion must wake, and what every poll returns.
 
 use super::common::{
-    Budget, Completer, CountingWaker, DropLog, Expected, Fut, Prom, Tracked, When, decode, fmt_ops,
-    pick, poll_once, satisfied, split, trace,
+    BUDGET_MICROS, Budget, Completer, CountingWaker, DropLog, Expected, Fut, MAX_OPS, MAX_PAIRS,
+    MAX_SET, Prom, Tracked, When, decode, fmt_ops, pick, poll_once, satisfied, split, trace,
 };
 use arbitrary::Arbitrary;
 use forthcoming::{
@@ -17,18 +17,10 @@ use std::future::IntoFuture;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
-/// At most this many pairs.
-const MAX_PAIRS: usize = 8;
-/// Ops past this many are ignored.
-const MAX_OPS: usize = 64;
 /// At most this many live async waits.
 const MAX_WAITERS: usize = 8;
 /// At most this many wakers.
 const MAX_WAKERS: usize = 16;
-/// Group waits use at most this many inputs.
-const MAX_SET: usize = 8;
-/// Microseconds of time-outs one run may sleep in all.
-const BUDGET_MICROS: u64 = 1_000;
 
 /// One step. Each pair has two future handles (the original and a clone);
 /// `f` and `set` pick handles, `p` pairs, `w` live waits (all modulo the

@@ -12,6 +12,16 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::Duration;
 
+/// Limits every target shares: at most this many promise/future pairs.
+pub const MAX_PAIRS: usize = 8;
+/// Ops past this many are ignored (counted over all threads in `threads`).
+pub const MAX_OPS: usize = 64;
+/// Group waits use at most this many inputs.
+pub const MAX_SET: usize = 8;
+/// Microseconds of time-outs (and, in `threads`, sleeps) one run, or one
+/// thread of a `threads` run, may spend.
+pub const BUDGET_MICROS: u64 = 1_000;
+
 /// The longest time-out any op may ask for.
 pub const MAX_TIMEOUT_MICROS: u64 = 200;
 
@@ -160,6 +170,21 @@ impl Expected {
     }
 }
 
+/// Makes a fresh value, publishes the outcome `expect` makes of its id, then
+/// hands the value to `complete`. Returns the outcome.
+fn publish_fresh(
+    log: &Arc<DropLog>,
+    expect: fn(u32) -> Expected,
+    publish: impl FnOnce(&Expected),
+    complete: impl FnOnce(Tracked),
+) -> Expected {
+    let value = log.make();
+    let expected = expect(value.id);
+    publish(&expected);
+    complete(value);
+    expected
+}
+
 /// What the closure given to `Promise::run` does.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Body {
@@ -188,20 +213,12 @@ impl Body {
         publish: impl FnOnce(&Expected),
     ) -> Expected {
         match self {
-            Body::Ok => {
-                let value = log.make();
-                let expected = Expected::Value(value.id);
-                publish(&expected);
-                promise.run(move || Ok(value));
-                expected
-            }
-            Body::Err => {
-                let error = log.make();
-                let expected = Expected::Exception(error.id);
-                publish(&expected);
-                promise.run(move || Err(error));
-                expected
-            }
+            Body::Ok => publish_fresh(log, Expected::Value, publish, |value| {
+                promise.run(move || Ok(value))
+            }),
+            Body::Err => publish_fresh(log, Expected::Exception, publish, |error| {
+                promise.run(move || Err(error))
+            }),
             Body::PanicStr => {
                 let expected = Expected::Panicked(Some("boom".into()));
                 publish(&expected);
@@ -267,20 +284,12 @@ impl Completer {
         publish: impl FnOnce(&Expected),
     ) -> Expected {
         match self {
-            Completer::SetResult => {
-                let value = log.make();
-                let expected = Expected::Value(value.id);
-                publish(&expected);
-                promise.set_result(value);
-                expected
-            }
-            Completer::SetException => {
-                let error = log.make();
-                let expected = Expected::Exception(error.id);
-                publish(&expected);
-                promise.set_exception(error);
-                expected
-            }
+            Completer::SetResult => publish_fresh(log, Expected::Value, publish, |value| {
+                promise.set_result(value)
+            }),
+            Completer::SetException => publish_fresh(log, Expected::Exception, publish, |error| {
+                promise.set_exception(error)
+            }),
             Completer::Drop => {
                 publish(&Expected::Broken);
                 drop(promise);

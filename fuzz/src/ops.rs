@@ -2,8 +2,8 @@
 //! futures; a sequential model says what every call must return.
 
 use super::common::{
-    Budget, Completer, DropLog, Expected, Fut, Prom, Timeout, When, assert_partition, decode,
-    fmt_ops, pick, satisfied, split, trace,
+    BUDGET_MICROS, Budget, Completer, DropLog, Expected, Fut, MAX_OPS, MAX_PAIRS, MAX_SET, Prom,
+    Timeout, When, assert_partition, decode, fmt_ops, pick, satisfied, split, trace,
 };
 use arbitrary::Arbitrary;
 use forthcoming::{FutureId, ResultError, Waitable, promise, wait, wait_all, wait_any};
@@ -11,16 +11,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// At most this many promise/future pairs per run.
-const MAX_PAIRS: usize = 8;
 /// At most this many live future handles (clones included).
 const MAX_FUTURES: usize = 16;
-/// Ops past this many are ignored.
-const MAX_OPS: usize = 64;
-/// Group waits use at most this many inputs.
-const MAX_SET: usize = 8;
-/// Microseconds of time-outs one run may sleep in all.
-const BUDGET_MICROS: u64 = 1_000;
 
 /// One step. `f` picks a live future handle and `p` a pair (both modulo the
 /// current count); a `set` lists future handles, duplicates allowed.

@@ -8,8 +8,9 @@
 //! by the same rule never blocks forever itself).
 
 use super::common::{
-    Budget, Completer, CountingWaker, DropLog, Expected, Fut, Prom, Timeout, When,
-    assert_partition, block_on, decode, fmt_ops, pick, poll_once, satisfied, trace,
+    BUDGET_MICROS, Budget, Completer, CountingWaker, DropLog, Expected, Fut, MAX_OPS, MAX_PAIRS,
+    MAX_SET, Prom, Timeout, When, assert_partition, block_on, decode, fmt_ops, pick, poll_once,
+    satisfied, trace,
 };
 use arbitrary::Arbitrary;
 use forthcoming::{
@@ -23,16 +24,8 @@ use std::sync::{Arc, Barrier, OnceLock};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-/// At most this many pairs.
-const MAX_PAIRS: usize = 8;
-/// Ops past this many (over all threads) are ignored.
-const MAX_OPS: usize = 64;
 /// At most this many future handles per thread.
 const MAX_FUTURES: usize = 12;
-/// Group waits use at most this many inputs.
-const MAX_SET: usize = 8;
-/// Microseconds of time-outs and sleeps one thread may spend.
-const BUDGET_MICROS: u64 = 1_000;
 
 /// One step of one thread. `p` picks one of the promises this thread still
 /// holds, `f` one of its future handles, `set` several (duplicates allowed).
