@@ -54,6 +54,10 @@ impl<'a> Registered<'a> {
 }
 
 /// Returned by [`wait_any_async`].
+///
+/// Polled again after it returned `Ready`, it starts a new wait over the
+/// same futures, which resolves at once (one of them is done) to a done
+/// position, possibly another one if several are done by then.
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitAny<'a> {
     /// The lowest position found done at creation, if any.
@@ -63,6 +67,8 @@ pub struct WaitAny<'a> {
 }
 
 /// Returned by [`wait_all_async`].
+///
+/// Polled again after it returned `Ready`, it resolves at once again.
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitAll<'a> {
     /// The waiter over the futures pending at creation.
@@ -70,6 +76,10 @@ pub struct WaitAll<'a> {
 }
 
 /// Returned by [`wait_async`].
+///
+/// # Panics
+/// When polled again after it returned `Ready` (its result was moved out),
+/// as an `async fn`'s future does.
 #[must_use = "futures do nothing unless polled"]
 pub struct Wait<'a> {
     /// The scan made at creation, settled when ready; `None` after.

@@ -329,3 +329,41 @@ async fn select_loser_is_dropped_and_other_waiters_still_wake() {
     assert_eq!(survivor.await.unwrap(), Ok(2));
     setter.join().unwrap();
 }
+
+#[test]
+fn group_futures_polled_after_ready_behave_as_documented() {
+    let (p0, f0) = promise::<u64, String>();
+    let (p1, f1) = promise::<u64, String>();
+    let (_counter, waker) = CountingWaker::new();
+
+    let mut any = wait_any_async([&f0, &f1]);
+    let mut all = wait_all_async([&f0, &f1]);
+    let mut group = wait_async([&f0, &f1], ReturnWhen::FirstCompleted);
+    assert!(poll_with(&mut any, &waker).is_pending());
+    assert!(poll_with(&mut all, &waker).is_pending());
+    assert!(poll_with(&mut group, &waker).is_pending());
+
+    p1.set_result(1);
+    assert_eq!(poll_with(&mut any, &waker), Poll::Ready(Some(1)));
+    assert_eq!(
+        poll_with(&mut group, &waker),
+        Poll::Ready((vec![1], vec![0]))
+    );
+    p0.set_result(0);
+    assert_eq!(poll_with(&mut all, &waker), Poll::Ready(()));
+
+    // WaitAny: a new wait, ready at once with a done position (the first
+    // pushed, 0, since both are done now).
+    assert_eq!(poll_with(&mut any, &waker), Poll::Ready(Some(0)));
+    // WaitAll: ready at once again.
+    assert_eq!(poll_with(&mut all, &waker), Poll::Ready(()));
+    // Wait: its result was moved out; polling again panics, as documented.
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        poll_with(&mut group, &waker)
+    }));
+    let message = again.expect_err("must panic");
+    assert_eq!(
+        message.downcast_ref::<&str>(),
+        Some(&"`Wait` polled after it returned `Ready`")
+    );
+}
