@@ -55,9 +55,9 @@ impl<'a> Registered<'a> {
 
 /// Returned by [`wait_any_async`].
 ///
-/// Polled again after it returned `Ready`, it starts a new wait over the
-/// same futures, which resolves at once (one of them is done) to a done
-/// position, possibly another one if several are done by then.
+/// Polled again after it returned `Ready`, it resolves at once again: to a
+/// done position, possibly another one if several are done by then (`None`
+/// again for an empty input).
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitAny<'a> {
     /// The lowest position found done at creation, if any.
