@@ -1,8 +1,8 @@
 //! Async waits: `(&future).await` and the async group waits on tokio's
 //! multi-thread runtime and `futures::executor::block_on`, wake-up counting
 //! with a counting waker (at most once, and to the latest waker), cancellation
-//! by `tokio::time::timeout` and `select!`, and `Send`/`Unpin` of the
-//! returned futures.
+//! by `tokio::time::timeout` and `select!`, `Send`/`Unpin` of the returned
+//! futures, and what a poll after `Ready` does.
 
 mod common;
 
