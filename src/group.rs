@@ -128,12 +128,18 @@ fn merge(left: Vec<usize>, right: Vec<usize>) -> Vec<usize> {
 /// - Otherwise the future that completed *first*, as decided by one CAS
 ///   among the completers (not a scan after waking).
 ///
-/// The iterator is cloned: one pass looks for a done future, a second one
-/// registers on every future when none is. Every slice, array, `&Vec` and
-/// adaptor over them (`iter().map(..)`, `copied()`) clones cheaply. (An
-/// iterator whose clone yields other futures than itself is waited on as
-/// the clone yields them, and `None` is returned at once if it yields none.)
-/// Duplicates are allowed; futures of different types mix through
+/// The iterator is cloned: a clone's pass looks for a done future, then the
+/// iterator itself registers on every future when none is. Every slice,
+/// array, `&Vec` and adaptor over them (`iter().map(..)`, `copied()`)
+/// clones cheaply. An iterator whose clone yields other futures than itself
+/// gets an unspecified but safe result, as a `HashMap` with an inconsistent
+/// `Hash` does: the wait registers on the futures the iterator yields, at
+/// most as many as its clone yielded, so it may wait on futures the clone
+/// did not show; `None` at once if the clone yields none. Nothing panics.
+///
+/// Duplicates are allowed: a future listed several times that completes
+/// during the wait may be reported at any of its positions (found done at
+/// the start, at the lowest). Futures of different types mix through
 /// `&dyn Waitable`.
 ///
 /// ```

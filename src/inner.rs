@@ -74,11 +74,13 @@ impl<T, E> Inner<T, E> {
     }
 
     /// Writes the outcome, publishes it, and takes the waiters to wake. If
-    /// every future was gone, frees the allocation first (I2).
+    /// every future was gone ([`Wakeups::abandoned`]), the caller now owns
+    /// the allocation and frees it with [`Inner::free_abandoned`] once the
+    /// waiters are woken.
     ///
     /// # Safety
     /// Called once per pair, by the promise, which then never touches
-    /// `this` again.
+    /// `this` again (but for `free_abandoned`).
     pub(crate) unsafe fn complete(this: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) -> Wakeups {
         // SAFETY: the promise keeps the allocation alive until its completing
         // RMW (I2), which is inside `list.complete` below.
@@ -89,14 +91,19 @@ impl<T, E> Inner<T, E> {
         inner
             .outcome
             .with_mut(|slot| unsafe { (*slot).write(outcome) });
-        let wakeups = inner.list.complete(failed);
-        if wakeups.abandoned() {
-            // SAFETY: the word was `ABANDONED`: no future is left and none can
-            // be made, so this thread owns the allocation (I2). The word is
-            // complete now, so `Drop` drops the outcome just written.
-            drop(unsafe { Box::from_raw(this.as_ptr()) });
-        }
-        wakeups
+        inner.list.complete(failed)
+    }
+
+    /// Frees the allocation after a completion found every future gone.
+    ///
+    /// # Safety
+    /// `this` was just completed by [`Inner::complete`], whose wake-ups said
+    /// [`Wakeups::abandoned`].
+    pub(crate) unsafe fn free_abandoned(this: NonNull<Inner<T, E>>) {
+        // SAFETY: the word was `ABANDONED`: no future is left and none can be
+        // made, so the completer owns the allocation (I2). The word is
+        // complete now, so `Drop` drops the outcome just written.
+        drop(unsafe { Box::from_raw(this.as_ptr()) });
     }
 
     /// The outcome, if the future is complete.

@@ -29,6 +29,27 @@
 //! (Harris-style marking), and nodes are reclaimed with `crossbeam-epoch`.
 //! There is no lock anywhere. Every protocol is checked by a loom model in
 //! `loom-tests/`.
+//!
+//! # User code: wakers and panics
+//! The crate calls a task's [`Waker`](std::task::Waker) and drops it; none
+//! of that can stop a completion halfway or leave a waiter unwoken:
+//! - `wake` runs on the completing thread. If it panics, the completion
+//!   still wakes every other waiter, and the first such panic then resumes
+//!   from [`Promise::set_result`], [`Promise::set_exception`],
+//!   [`Promise::run`] or the promise's drop (on a thread already unwinding,
+//!   where resuming would abort, it is dropped instead). `wake` runs while
+//!   the completer is pinned in the crate's epoch collector, so a `wake`
+//!   that blocks delays the freeing of the crate's cancelled waits until it
+//!   returns (memory, never correctness).
+//! - A dropped async wait unlinks itself, then drops its waker at once on
+//!   the dropping thread: a waker whose `Drop` panics panics there, with
+//!   the futures already left consistent. What is freed later through the
+//!   epoch runs no user code, and the crate's epoch collector is its own,
+//!   so no other library's garbage runs inside its pins either.
+//! - A re-poll stores the new waker with `atomic-waker`, whose `register` is
+//!   not unwind-safe: if the waker's `clone` (or the previous waker's
+//!   `drop`) panics there, later wake-ups of that wait may be lost. Drop
+//!   such a wait rather than polling it again.
 
 mod block;
 mod completion;

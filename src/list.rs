@@ -8,7 +8,9 @@
 //! - *Complete*: one swap of the word to its terminal value takes the list;
 //!   the completer walks it and notifies the waiter of every unmarked node.
 //!   It pins an epoch before the swap, so no node it walks can be freed under
-//!   it. With nobody waiting, one CAS completes and nothing is pinned.
+//!   it. With nobody waiting, one CAS completes and nothing is pinned. A
+//!   panicking waker does not end the walk: it is caught, the walk goes on,
+//!   and the panic is handed back to the promise.
 //! - *Detach*: the owner marks `node.next` (tag bit), then walks from the word
 //!   unlinking every marked node it meets (CAS on the predecessor's link; the
 //!   word is the first link), restarting from the word when a CAS fails. A
@@ -33,6 +35,8 @@ use crate::state::State;
 use crate::sync::AtomicPtr;
 use crate::waiter::Waiter;
 use crossbeam_epoch::Guard;
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 /// Tag bit on `Node::next`: the owner is detaching this node.
@@ -91,6 +95,9 @@ impl Node {
     }
 }
 
+/// What a panic unwinds with.
+pub(crate) type PanicPayload = Box<dyn Any + Send>;
+
 /// The waiters a completion took from a list, still to be notified.
 #[must_use = "the taken waiters must be woken"]
 #[derive(Debug)]
@@ -101,7 +108,8 @@ pub(crate) struct Wakeups {
     head: *mut Node,
     /// How the future completed.
     failed: bool,
-    /// The last future was gone: the completer owns the allocation now.
+    /// The last future was gone: the completer owns the allocation now, and
+    /// frees it after waking (so no outcome's drop runs while pinned).
     abandoned: bool,
 }
 
@@ -114,37 +122,49 @@ impl Wakeups {
 
     /// Notifies the waiter of every node not being detached. No allocation,
     /// no retry: one pass over the taken chain.
+    ///
+    /// A task's `Waker::wake` is user code and may panic: the pass goes on
+    /// regardless, so every waiter is still woken, and the first panic is
+    /// returned for the caller to resume once its own work is done.
     #[inline]
-    pub(crate) fn wake_all(self) {
+    pub(crate) fn wake_all(self) -> Option<PanicPayload> {
         if self.head.is_null() {
-            return;
+            return None;
         }
-        self.wake_taken();
+        self.wake_taken()
     }
 
     #[cold]
-    fn wake_taken(self) {
+    fn wake_taken(self) -> Option<PanicPayload> {
         let Wakeups {
             guard,
             head,
             failed,
             ..
         } = self;
+        let mut first_panic = None;
         let mut cursor = head;
         // SAFETY: every node reachable from the taken chain was reachable
-        // after `guard` pinned, so its waiter is retired no earlier than
+        // after `guard` pinned, so its waiter is freed no earlier than
         // `guard` is dropped (see the module docs).
         while let Some(node) = unsafe { cursor.as_ref() } {
             // ORDERING: Acquire pairs with the Release that linked the successor.
             let next = node.next.load(Acquire);
             if !is_marked(next) {
                 // SAFETY: as above, the waiter outlives `guard`.
-                unsafe { (*node.waiter).notify(node.index, failed) };
+                let waiter = unsafe { &*node.waiter };
+                // Unwind safety: a panic leaves the waiter as a completed
+                // `wake` would (the waker already taken out of its slot).
+                let notified = catch_unwind(AssertUnwindSafe(|| waiter.notify(node.index, failed)));
+                if let Err(payload) = notified {
+                    first_panic.get_or_insert(payload);
+                }
             }
             cursor = unmarked(next);
         }
-        // Unpin only now: the last waiter woken may be retired from here on.
+        // Unpin only now: the last waiter woken may be freed from here on.
         drop(guard);
+        first_panic
     }
 }
 

@@ -4,10 +4,11 @@
 use crate::failure::{Failure, Panic};
 use crate::future::Future;
 use crate::inner::{Failed, Inner, Outcome};
+use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr::NonNull;
 
 /// Creates a connected promise and future, in one heap allocation.
@@ -28,6 +29,12 @@ pub fn promise<T, E>() -> (Promise<T, E>, Future<T, E>) {
 ///
 /// Dropping a promise that was never fulfilled completes its future with
 /// [`Failure::BrokenPromise`], so no waiter can hang forever.
+///
+/// # Panics
+/// Completing (`set_result`, `set_exception`, `run`, or the drop) panics
+/// only if a waiting task's `Waker::wake` panics, and only after the future
+/// is complete and every other waiter woken (see the crate docs on user
+/// code).
 #[must_use = "dropping a Promise breaks it: its futures fail with Failure::BrokenPromise"]
 pub struct Promise<T, E> {
     /// The shared state, kept alive until the promise completes it.
@@ -69,7 +76,7 @@ impl<T, E> Promise<T, E> {
 
     /// Runs `f` on this thread and completes the future with what it returns,
     /// or with [`Failure::Panicked`] if it panics (the panic does not
-    /// propagate).
+    /// propagate, even if its payload's own `Drop` panics too).
     ///
     /// ```
     /// use forthcoming::Failure;
@@ -81,9 +88,11 @@ impl<T, E> Promise<T, E> {
         let outcome = match catch_unwind(AssertUnwindSafe(f)) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(Failed::here(Failure::Exception(error))),
-            Err(payload) => Err(Failed::here(Failure::Panicked(Panic::from_payload(
-                &*payload,
-            )))),
+            Err(payload) => {
+                let panic = Panic::from_payload(&*payload);
+                drop_payload(payload);
+                Err(Failed::here(Failure::Panicked(panic)))
+            }
         };
         self.fulfil(outcome);
     }
@@ -97,15 +106,39 @@ impl<T, E> Promise<T, E> {
 
     /// Completes (which also gives up the promise's hold on the shared
     /// state), then wakes the waiters: a woken waiter that holds the last
-    /// future may take the outcome by value at once.
+    /// future may take the outcome by value at once. If no future was left,
+    /// frees the shared state after waking, unpinned, since dropping the
+    /// outcome runs user code. A panic from a waker resumes last, once the
+    /// future is complete, every waiter woken and the state freed; on a
+    /// thread already unwinding it is dropped instead (resuming would abort).
     ///
     /// # Safety
     /// Called once per promise, which never touches `inner` again.
     unsafe fn complete(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) {
         // SAFETY: this is the pair's only completion, and the promise does
-        // not touch `inner` afterwards; `wakeups` does not use `inner`.
+        // not touch `inner` afterwards but to free it when told to.
         let wakeups = unsafe { Inner::complete(inner, outcome) };
-        wakeups.wake_all();
+        let abandoned = wakeups.abandoned();
+        let waker_panic = wakeups.wake_all();
+        if abandoned {
+            // SAFETY: just completed, and the wake-ups said abandoned.
+            unsafe { Inner::free_abandoned(inner) };
+        }
+        if let Some(payload) = waker_panic {
+            if !std::thread::panicking() {
+                resume_unwind(payload);
+            }
+        }
+    }
+}
+
+/// Drops a caught panic's payload without letting a panic from the
+/// payload's own `Drop` escape: `run` promises that the panic does not
+/// propagate. The payload of such a second panic is leaked, not dropped, so
+/// this cannot recurse.
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(second);
     }
 }
 

@@ -2,6 +2,7 @@
 //! under `cfg(forthcoming_loom)`, std's otherwise, so the code loom checks is
 //! the code users run.
 
+use crossbeam_epoch::{Collector, Guard, LocalHandle};
 use std::time::Instant;
 
 #[cfg(forthcoming_loom)]
@@ -41,17 +42,55 @@ pub(crate) fn park_until(_deadline: Instant) -> bool {
     true
 }
 
-/// Pins the current thread in crossbeam-epoch's default collector.
+/// The crate's own epoch collector. Its garbage is only this crate's retired
+/// waiters, whose drop runs no user code (a task's waker is taken out before
+/// retirement), so no pin of the crate ever runs user code. Crossbeam-epoch's
+/// default collector would also collect other libraries' garbage inside our
+/// pins: a destructor there that panics or blocks could strand a completion
+/// between writing its outcome and publishing it.
+#[cfg(not(forthcoming_loom))]
+fn collector() -> &'static Collector {
+    static COLLECTOR: std::sync::OnceLock<Collector> = std::sync::OnceLock::new();
+    COLLECTOR.get_or_init(Collector::new)
+}
+
+/// Under loom a model needs fresh statics each run: loom's `lazy_static`.
+#[cfg(forthcoming_loom)]
+fn collector() -> &'static Collector {
+    loom::lazy_static! {
+        static ref COLLECTOR: Collector = Collector::new();
+    }
+    &COLLECTOR
+}
+
+#[cfg(not(forthcoming_loom))]
+std::thread_local! {
+    /// This thread's participant in [`collector`].
+    static HANDLE: LocalHandle = collector().register();
+}
+
+#[cfg(forthcoming_loom)]
+loom::thread_local! {
+    /// This thread's participant in [`collector`].
+    static HANDLE: LocalHandle = collector().register();
+}
+
+/// Pins the current thread in the crate's collector.
 ///
 /// On x86, crossbeam-epoch issues the pin's store-load barrier as a `SeqCst`
 /// compare-exchange (a `lock cmpxchg`, a full barrier on the hardware). Loom
 /// models `SeqCst` accesses as `AcqRel`, which drops that barrier and lets
 /// the models free garbage a pinned thread can still see: false alarms. So
 /// under loom an explicit `SeqCst` fence follows the pin, which is what the
-/// hardware does anyway. Without loom this is `crossbeam_epoch::pin`.
+/// hardware does anyway.
 #[inline]
-pub(crate) fn pin() -> crossbeam_epoch::Guard {
-    let guard = crossbeam_epoch::pin();
+pub(crate) fn pin() -> Guard {
+    // A thread whose thread-locals are being destroyed (a wait in a TLS
+    // destructor) pins through a short-lived participant, as crossbeam's
+    // default collector does.
+    let guard = HANDLE
+        .try_with(LocalHandle::pin)
+        .unwrap_or_else(|_| collector().register().pin());
     #[cfg(forthcoming_loom)]
     fence(std::sync::atomic::Ordering::SeqCst);
     guard
@@ -111,4 +150,12 @@ pub(crate) fn register_waker(slot: &AtomicWaker, waker: &std::task::Waker) {
     slot.register_by_ref(waker);
     #[cfg(not(forthcoming_loom))]
     slot.register(waker);
+}
+
+/// Takes the waker out of `slot`, if one is there and no wake is taking it.
+pub(crate) fn take_waker(slot: &AtomicWaker) -> Option<std::task::Waker> {
+    #[cfg(forthcoming_loom)]
+    return slot.take_waker();
+    #[cfg(not(forthcoming_loom))]
+    slot.take()
 }

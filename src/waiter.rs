@@ -39,6 +39,17 @@ impl Parker {
             Parker::Task(slot) => slot.wake(),
         }
     }
+
+    /// Takes a task's waker out, so that freeing the waiter later (inside
+    /// some thread's epoch pin) runs no user code. `None` for a thread, an
+    /// empty slot, or a slot a concurrent `wake` is emptying (that wake then
+    /// owns and drops the waker).
+    fn take_waker(&self) -> Option<Waker> {
+        match self {
+            Parker::Thread(_) => None,
+            Parker::Task(slot) => sync::take_waker(slot),
+        }
+    }
 }
 
 /// The shared part of one wait call. Never reused: freed only through
@@ -181,8 +192,14 @@ impl Drop for Registration<'_> {
     fn drop(&mut self) {
         let waiter = self.waiter();
         waiter.decision.cancel();
+        // Dropped last, unpinned, once the waiter is detached and retired:
+        // the task's waker is user code, and may panic or block.
+        let waker = waiter.parker.take_waker();
         let guard = sync::pin();
-        for node in &waiter.nodes[..self.pushed] {
+        // Newest first: a future listed several times has its newest node at
+        // the head, so each detach unlinks at the head instead of walking
+        // past every later duplicate (oldest first is quadratic).
+        for node in waiter.nodes[..self.pushed].iter().rev() {
             // SAFETY: the lists outlive `'a`, this registration owns the node,
             // detaches it once, and `guard` is held until the retirement below.
             unsafe { node.list().detach(node, &guard) };
@@ -192,11 +209,14 @@ impl Drop for Registration<'_> {
         // later (detach's guarantee), and threads pinned earlier hold the
         // epoch back until they unpin, so the waiter is freed after its last
         // use. It was allocated by `Box` in `new` and is retired once; its
-        // owned parts (`Thread`, `AtomicWaker`) may drop on any thread.
+        // owned parts drop on whichever thread collects it, and run no user
+        // code there: a `Thread`, and an `AtomicWaker` emptied above (or by
+        // the `wake` that was emptying it).
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
         }
         drop(guard);
         sync::collect_eagerly();
+        drop(waker);
     }
 }

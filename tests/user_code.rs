@@ -1,0 +1,204 @@
+//! User code the crate calls while it works: a task's `Waker` (its `wake`,
+//! its `Drop`), a panic payload's `Drop`, and other libraries' garbage in
+//! crossbeam-epoch. Whatever it does (panic, hold memory), a completion is
+//! never stopped halfway, no waiter is left unwoken, and the panic surfaces
+//! where the docs say.
+
+mod common;
+
+use common::{CountingWaker, await_registered, has_waiters, no_hang, poll_with};
+use forthcoming::{Failure, promise, wait_any_async};
+use std::future::IntoFuture;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::task::{Poll, Wake, Waker};
+
+/// A waker whose `wake` panics.
+struct PanicsOnWake;
+
+impl Wake for PanicsOnWake {
+    fn wake(self: Arc<Self>) {
+        panic!("wake panics");
+    }
+}
+
+/// A waker whose last drop panics while `armed`.
+#[derive(Default)]
+struct PanicsOnDrop {
+    armed: AtomicBool,
+}
+
+impl Wake for PanicsOnDrop {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if self.armed.load(SeqCst) {
+            panic!("waker drop panics");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_wake_still_wakes_every_other_waiter_then_resumes_from_set_result() {
+    let (promise, future) = promise::<u32, ()>();
+    let (single_counter, single_waker) = CountingWaker::new();
+    let (group_counter, group_waker) = CountingWaker::new();
+    // Registered first, so they sit behind the panicking waker in the list
+    // (the completer walks newest first).
+    let mut single = (&future).into_future();
+    assert!(poll_with(&mut single, &single_waker).is_pending());
+    let mut group = wait_any_async([&future]);
+    assert!(poll_with(&mut group, &group_waker).is_pending());
+    let (blocked_tx, blocked_rx) = std::sync::mpsc::channel();
+    let reader = future.clone();
+    let blocked = std::thread::spawn(move || {
+        reader.wait();
+        blocked_tx.send(()).unwrap();
+    });
+    await_registered(&future);
+    let mut panicking = (&future).into_future();
+    assert!(poll_with(&mut panicking, &Waker::from(Arc::new(PanicsOnWake))).is_pending());
+
+    let completing = catch_unwind(AssertUnwindSafe(move || promise.set_result(7)));
+
+    let payload = completing.expect_err("the waker's panic resumes from set_result");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"wake panics"));
+    assert!(future.done());
+    assert_eq!((single_counter.wakes(), group_counter.wakes()), (1, 1));
+    assert_eq!(poll_with(&mut single, &single_waker), Poll::Ready(Ok(&7)));
+    assert_eq!(poll_with(&mut group, &group_waker), Poll::Ready(Some(0)));
+    no_hang("the blocked waiter wakes", move || {
+        blocked_rx.recv().unwrap()
+    });
+    blocked.join().unwrap();
+}
+
+#[test]
+fn a_promise_dropped_while_unwinding_drops_a_waker_panic_instead_of_aborting() {
+    let (promise, future) = promise::<u32, ()>();
+    let (counter, waker) = CountingWaker::new();
+    let mut waiting = (&future).into_future();
+    assert!(poll_with(&mut waiting, &waker).is_pending());
+    let mut panicking = (&future).into_future();
+    assert!(poll_with(&mut panicking, &Waker::from(Arc::new(PanicsOnWake))).is_pending());
+
+    let unwinding = catch_unwind(AssertUnwindSafe(move || {
+        let _promise = promise;
+        panic!("the producer fails");
+    }));
+
+    let payload = unwinding.expect_err("the producer's panic");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the producer fails"));
+    assert_eq!(future.get_result(), Err(&Failure::BrokenPromise));
+    assert_eq!(counter.wakes(), 1);
+}
+
+#[test]
+fn a_cancelled_wait_lets_go_of_its_waker_at_once() {
+    let (_promise, future) = promise::<u32, ()>();
+    let (counter, waker) = CountingWaker::new();
+    let mut single = (&future).into_future();
+    assert!(poll_with(&mut single, &waker).is_pending());
+    let mut group = wait_any_async([&future, &future]);
+    assert!(poll_with(&mut group, &waker).is_pending());
+    // The test's two handles, plus one clone in each registered wait.
+    assert_eq!(Arc::strong_count(&counter), 4);
+
+    drop((single, group));
+
+    // Not left in epoch garbage, where it would keep the task alive until
+    // some thread happens to collect.
+    assert_eq!(Arc::strong_count(&counter), 2);
+    assert!(!has_waiters(&future));
+}
+
+#[test]
+fn a_waker_whose_drop_panics_panics_in_the_dropped_wait_which_still_detaches() {
+    let (promise, future) = promise::<u32, ()>();
+    let bomb = Arc::new(PanicsOnDrop::default());
+    let mut cancelled = wait_any_async([&future, &future]);
+    assert!(poll_with(&mut cancelled, &Waker::from(Arc::clone(&bomb))).is_pending());
+    bomb.armed.store(true, SeqCst);
+    drop(bomb); // the wait holds the last reference now
+    let (counter, waker) = CountingWaker::new();
+    let mut other = (&future).into_future();
+    assert!(poll_with(&mut other, &waker).is_pending());
+
+    let dropping = catch_unwind(AssertUnwindSafe(move || drop(cancelled)));
+
+    assert!(
+        dropping.is_err(),
+        "the waker's drop panics on the dropping thread"
+    );
+    promise.set_result(3);
+    assert_eq!(counter.wakes(), 1);
+    assert_eq!(poll_with(&mut other, &waker), Poll::Ready(Ok(&3)));
+}
+
+/// Another library's garbage in crossbeam-epoch's default collector, whose
+/// destructor panics, must never run inside a completion: there it would
+/// strike between writing the outcome and publishing it, leaving the future
+/// pending forever. Threads are fresh so that their first pin collects.
+#[test]
+fn foreign_epoch_garbage_never_runs_inside_a_completion() {
+    static ARMED: AtomicBool = AtomicBool::new(false);
+    // Garbage sealed in one epoch (one pin; the thread's exit flushes it).
+    std::thread::spawn(|| {
+        let guard = crossbeam_epoch::pin();
+        for _ in 0..256 {
+            guard.defer(|| assert!(!ARMED.load(SeqCst), "foreign garbage ran"));
+        }
+    })
+    .join()
+    .unwrap();
+    // One fresh thread's first pin advances the epoch once; the completer's
+    // first pin below would advance it again and collect the garbage, were
+    // it pinning crossbeam-epoch's default collector.
+    std::thread::spawn(|| drop(crossbeam_epoch::pin()))
+        .join()
+        .unwrap();
+    ARMED.store(true, SeqCst);
+
+    let completed = std::thread::spawn(|| {
+        let (promise, future) = promise::<u32, ()>();
+        let (counter, waker) = CountingWaker::new();
+        let mut waiting = (&future).into_future();
+        assert!(poll_with(&mut waiting, &waker).is_pending());
+        // This thread's first pin: the completer's, to walk the waiter.
+        promise.set_result(5);
+        (future.get_result().ok().copied(), counter.wakes())
+    })
+    .join();
+    ARMED.store(false, SeqCst);
+
+    assert_eq!(
+        completed.expect("the completion ran no foreign code"),
+        (Some(5), 1)
+    );
+}
+
+#[test]
+fn run_survives_a_panic_payload_whose_drop_panics() {
+    /// A panic payload whose drop panics.
+    struct Payload;
+
+    impl Drop for Payload {
+        fn drop(&mut self) {
+            panic!("payload drop panics");
+        }
+    }
+
+    let (promise, future) = promise::<u32, ()>();
+    let running = catch_unwind(AssertUnwindSafe(move || {
+        promise.run(|| std::panic::panic_any(Payload))
+    }));
+
+    assert!(running.is_ok(), "run does not propagate the panic");
+    match future.get_result() {
+        Err(Failure::Panicked(panic)) => assert_eq!(panic.message(), None),
+        other => panic!("expected Panicked, got {other:?}"),
+    }
+}
