@@ -11,6 +11,7 @@ use loom::future::block_on;
 use loom::thread;
 use std::future::{Future as _, IntoFuture};
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 #[test]
@@ -62,7 +63,7 @@ fn drop_pending_wait_races_complete() {
         let (promise, future) = promise::<u32, ()>();
         let other = future.clone();
         let producer = thread::spawn(move || promise.set_result(4));
-        let (_counter, waker) = CountingWaker::new();
+        let (counter, waker) = CountingWaker::new();
         {
             let mut completion = pin!((&future).into_future());
             let _ = completion.as_mut().poll(&mut Context::from_waker(&waker));
@@ -70,6 +71,11 @@ fn drop_pending_wait_races_complete() {
         }
         assert_eq!(block_on((&other).into_future()), Ok(&4));
         producer.join().unwrap();
+        // Woken at most once, and no clone of the waker is left in the crate
+        // (not even in epoch garbage) once the drop and the completer are
+        // done: only `counter` and `waker` remain.
+        assert!(counter.wakes() <= 1);
+        assert_eq!(Arc::strong_count(&counter), 2);
     });
 }
 
