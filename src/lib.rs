@@ -41,15 +41,19 @@
 //!   the completer is pinned in the crate's epoch collector, so a `wake`
 //!   that blocks delays the freeing of the crate's cancelled waits until it
 //!   returns (memory, never correctness).
-//! - A dropped async wait unlinks itself, then drops its waker at once on
-//!   the dropping thread: a waker whose `Drop` panics panics there, with
-//!   the futures already left consistent. What is freed later through the
-//!   epoch runs no user code, and the crate's epoch collector is its own,
-//!   so no other library's garbage runs inside its pins either.
+//! - A dropped async wait unlinks itself, then drops its waker on the
+//!   dropping thread (unless a completion is waking it at that very moment:
+//!   then the completer drops it after its `wake`). A waker whose `Drop`
+//!   panics panics there, with the futures already left consistent. What
+//!   is freed later through the epoch runs no user code, and the crate's
+//!   epoch collector is its own, so no other library's garbage runs inside
+//!   its pins either.
 //! - A re-poll stores the new waker with `atomic-waker`, whose `register` is
 //!   not unwind-safe: if the waker's `clone` (or the previous waker's
-//!   `drop`) panics there, later wake-ups of that wait may be lost. Drop
-//!   such a wait rather than polling it again.
+//!   `drop`) panics there, later wake-ups of that wait may be lost, and the
+//!   waker left stuck in its slot is leaked when the wait is dropped (never
+//!   dropped inside the crate). Drop such a wait rather than polling it
+//!   again.
 
 mod block;
 mod completion;
@@ -64,6 +68,7 @@ mod list;
 mod promise;
 mod state;
 mod sync;
+mod unwind;
 mod waitable;
 mod waiter;
 

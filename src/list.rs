@@ -33,9 +33,9 @@
 
 use crate::state::State;
 use crate::sync::AtomicPtr;
+use crate::unwind::{PanicPayload, drop_payload};
 use crate::waiter::Waiter;
 use crossbeam_epoch::Guard;
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
@@ -95,9 +95,6 @@ impl Node {
     }
 }
 
-/// What a panic unwinds with.
-pub(crate) type PanicPayload = Box<dyn Any + Send>;
-
 /// The waiters a completion took from a list, still to be notified.
 #[must_use = "the taken waiters must be woken"]
 #[derive(Debug)]
@@ -156,8 +153,12 @@ impl Wakeups {
                 // Unwind safety: a panic leaves the waiter as a completed
                 // `wake` would (the waker already taken out of its slot).
                 let notified = catch_unwind(AssertUnwindSafe(|| waiter.notify(node.index, failed)));
-                if let Err(payload) = notified {
-                    first_panic.get_or_insert(payload);
+                match (notified, &first_panic) {
+                    (Ok(()), _) => {}
+                    (Err(payload), None) => first_panic = Some(payload),
+                    // Only the first is resumed; dropping a later one must
+                    // not unwind out of this walk either.
+                    (Err(payload), Some(_)) => drop_payload(payload),
                 }
             }
             cursor = unmarked(next);

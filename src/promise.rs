@@ -4,7 +4,7 @@
 use crate::failure::{Failure, Panic};
 use crate::future::Future;
 use crate::inner::{Failed, Inner, Outcome};
-use std::any::Any;
+use crate::unwind::drop_payload;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -125,20 +125,12 @@ impl<T, E> Promise<T, E> {
             unsafe { Inner::free_abandoned(inner) };
         }
         if let Some(payload) = waker_panic {
-            if !std::thread::panicking() {
+            if std::thread::panicking() {
+                drop_payload(payload);
+            } else {
                 resume_unwind(payload);
             }
         }
-    }
-}
-
-/// Drops a caught panic's payload without letting a panic from the
-/// payload's own `Drop` escape: `run` promises that the panic does not
-/// propagate. The payload of such a second panic is leaked, not dropped, so
-/// this cannot recurse.
-fn drop_payload(payload: Box<dyn Any + Send>) {
-    if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        std::mem::forget(second);
     }
 }
 

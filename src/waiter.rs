@@ -6,6 +6,7 @@ use crate::decision::{Decision, Rule};
 use crate::list::{Node, WaitList};
 use crate::sync::{self, AtomicWaker, Thread, thread};
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::Waker;
 use std::time::Instant;
@@ -15,8 +16,12 @@ use std::time::Instant;
 pub(crate) enum Parker {
     /// A thread blocked in `park`.
     Thread(Thread),
-    /// An async task, through its latest waker.
-    Task(AtomicWaker),
+    /// An async task, through its latest waker. Never dropped: it is empty
+    /// by the time the waiter is freed (see `Registration::drop`), except
+    /// when a panicking `Waker::clone` left atomic-waker's slot locked with
+    /// the old waker inside; that waker is leaked rather than dropped
+    /// inside some thread's epoch pin.
+    Task(ManuallyDrop<AtomicWaker>),
 }
 
 impl Parker {
@@ -30,7 +35,7 @@ impl Parker {
     pub(crate) fn task(waker: &Waker) -> Parker {
         let slot = AtomicWaker::new();
         sync::register_waker(&slot, waker);
-        Parker::Task(slot)
+        Parker::Task(ManuallyDrop::new(slot))
     }
 
     fn wake(&self) {
@@ -210,8 +215,8 @@ impl Drop for Registration<'_> {
         // epoch back until they unpin, so the waiter is freed after its last
         // use. It was allocated by `Box` in `new` and is retired once; its
         // owned parts drop on whichever thread collects it, and run no user
-        // code there: a `Thread`, and an `AtomicWaker` emptied above (or by
-        // the `wake` that was emptying it).
+        // code there: a `Thread`, and an `AtomicWaker` that is never dropped
+        // (see `Parker::Task`).
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
         }

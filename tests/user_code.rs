@@ -76,6 +76,69 @@ fn a_panicking_wake_still_wakes_every_other_waiter_then_resumes_from_set_result(
     blocked.join().unwrap();
 }
 
+/// A panic payload whose drop panics.
+struct PanicsWhenDropped;
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("payload drop panics");
+    }
+}
+
+/// A waker whose `wake` panics with a [`PanicsWhenDropped`] payload.
+struct PanicsOnWakeWithBadPayload;
+
+impl Wake for PanicsOnWakeWithBadPayload {
+    fn wake(self: Arc<Self>) {
+        std::panic::panic_any(PanicsWhenDropped);
+    }
+}
+
+/// Registers a pending `.await` of `future` with `waker`, newest in its list.
+fn register<'a>(
+    future: &'a forthcoming::Future<u32, ()>,
+    waker: impl Wake + Send + Sync + 'static,
+) -> forthcoming::Completion<'a, u32, ()> {
+    let mut completion = future.into_future();
+    assert!(poll_with(&mut completion, &Waker::from(Arc::new(waker))).is_pending());
+    completion
+}
+
+#[test]
+fn a_second_panicking_wake_whose_payload_drop_panics_does_not_end_the_walk() {
+    let (promise, future) = promise::<u32, ()>();
+    let (counter, waker) = CountingWaker::new();
+    let mut waiting = (&future).into_future();
+    assert!(poll_with(&mut waiting, &waker).is_pending());
+    let _second = register(&future, PanicsOnWakeWithBadPayload);
+    let _first = register(&future, PanicsOnWake); // walked first: newest
+
+    let completing = catch_unwind(AssertUnwindSafe(move || promise.set_result(1)));
+
+    let payload = completing.expect_err("the first waker panic resumes");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"wake panics"));
+    assert_eq!(counter.wakes(), 1);
+    assert_eq!(poll_with(&mut waiting, &waker), Poll::Ready(Ok(&1)));
+}
+
+#[test]
+fn a_promise_dropped_while_unwinding_drops_even_a_payload_whose_drop_panics() {
+    let (promise, future) = promise::<u32, ()>();
+    let (counter, waker) = CountingWaker::new();
+    let mut waiting = (&future).into_future();
+    assert!(poll_with(&mut waiting, &waker).is_pending());
+    let _kept = register(&future, PanicsOnWakeWithBadPayload);
+
+    let unwinding = catch_unwind(AssertUnwindSafe(move || {
+        let _promise = promise;
+        panic!("the producer fails");
+    }));
+
+    assert!(unwinding.is_err(), "the producer's panic, not an abort");
+    assert_eq!(counter.wakes(), 1);
+    assert_eq!(future.get_result(), Err(&Failure::BrokenPromise));
+}
+
 #[test]
 fn a_promise_dropped_while_unwinding_drops_a_waker_panic_instead_of_aborting() {
     let (promise, future) = promise::<u32, ()>();
@@ -182,18 +245,9 @@ fn foreign_epoch_garbage_never_runs_inside_a_completion() {
 
 #[test]
 fn run_survives_a_panic_payload_whose_drop_panics() {
-    /// A panic payload whose drop panics.
-    struct Payload;
-
-    impl Drop for Payload {
-        fn drop(&mut self) {
-            panic!("payload drop panics");
-        }
-    }
-
     let (promise, future) = promise::<u32, ()>();
     let running = catch_unwind(AssertUnwindSafe(move || {
-        promise.run(|| std::panic::panic_any(Payload))
+        promise.run(|| std::panic::panic_any(PanicsWhenDropped))
     }));
 
     assert!(running.is_ok(), "run does not propagate the panic");

@@ -1,0 +1,18 @@
+//! Panics caught from user code (a closure given to `run`, a task's
+//! `Waker::wake`), and dropping their payloads without a second unwind.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// What a panic unwinds with.
+pub(crate) type PanicPayload = Box<dyn Any + Send>;
+
+/// Drops a caught panic's payload without letting a panic from the
+/// payload's own `Drop` escape (it would abort on a thread already
+/// unwinding, or cut short whatever the caller was doing). The payload of
+/// such a second panic is leaked, not dropped, so this cannot recurse.
+pub(crate) fn drop_payload(payload: PanicPayload) {
+    if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(second);
+    }
+}
