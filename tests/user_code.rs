@@ -7,7 +7,7 @@
 mod common;
 
 use common::{CountingWaker, await_registered, has_waiters, no_hang, poll_with};
-use forthcoming::{Failure, promise, wait_any_async};
+use forthcoming::{Completion, Failure, Future, promise, wait_any_async};
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -41,41 +41,6 @@ impl Drop for PanicsOnDrop {
     }
 }
 
-#[test]
-fn a_panicking_wake_still_wakes_every_other_waiter_then_resumes_from_set_result() {
-    let (promise, future) = promise::<u32, ()>();
-    let (single_counter, single_waker) = CountingWaker::new();
-    let (group_counter, group_waker) = CountingWaker::new();
-    // Registered first, so they sit behind the panicking waker in the list
-    // (the completer walks newest first).
-    let mut single = (&future).into_future();
-    assert!(poll_with(&mut single, &single_waker).is_pending());
-    let mut group = wait_any_async([&future]);
-    assert!(poll_with(&mut group, &group_waker).is_pending());
-    let (blocked_tx, blocked_rx) = std::sync::mpsc::channel();
-    let reader = future.clone();
-    let blocked = std::thread::spawn(move || {
-        reader.wait();
-        blocked_tx.send(()).unwrap();
-    });
-    await_registered(&future);
-    let mut panicking = (&future).into_future();
-    assert!(poll_with(&mut panicking, &Waker::from(Arc::new(PanicsOnWake))).is_pending());
-
-    let completing = catch_unwind(AssertUnwindSafe(move || promise.set_result(7)));
-
-    let payload = completing.expect_err("the waker's panic resumes from set_result");
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"wake panics"));
-    assert!(future.done());
-    assert_eq!((single_counter.wakes(), group_counter.wakes()), (1, 1));
-    assert_eq!(poll_with(&mut single, &single_waker), Poll::Ready(Ok(&7)));
-    assert_eq!(poll_with(&mut group, &group_waker), Poll::Ready(Some(0)));
-    no_hang("the blocked waiter wakes", move || {
-        blocked_rx.recv().unwrap()
-    });
-    blocked.join().unwrap();
-}
-
 /// A panic payload whose drop panics.
 struct PanicsWhenDropped;
 
@@ -94,22 +59,60 @@ impl Wake for PanicsOnWakeWithBadPayload {
     }
 }
 
+/// A pending `.await` of `future`, registered with a fresh counting waker.
+fn await_counted(future: &Future<u32, ()>) -> (Completion<'_, u32, ()>, Arc<CountingWaker>, Waker) {
+    let (counter, waker) = CountingWaker::new();
+    let mut completion = future.into_future();
+    assert!(poll_with(&mut completion, &waker).is_pending());
+    (completion, counter, waker)
+}
+
 /// Registers a pending `.await` of `future` with `waker`, newest in its list.
 fn register<'a>(
-    future: &'a forthcoming::Future<u32, ()>,
+    future: &'a Future<u32, ()>,
     waker: impl Wake + Send + Sync + 'static,
-) -> forthcoming::Completion<'a, u32, ()> {
+) -> Completion<'a, u32, ()> {
     let mut completion = future.into_future();
     assert!(poll_with(&mut completion, &Waker::from(Arc::new(waker))).is_pending());
     completion
 }
 
 #[test]
+fn a_panicking_wake_still_wakes_every_other_waiter_then_resumes_from_set_result() {
+    let (promise, future) = promise::<u32, ()>();
+    // Registered first, so they sit behind the panicking waker in the list
+    // (the completer walks newest first).
+    let (mut single, single_counter, single_waker) = await_counted(&future);
+    let (group_counter, group_waker) = CountingWaker::new();
+    let mut group = wait_any_async([&future]);
+    assert!(poll_with(&mut group, &group_waker).is_pending());
+    let (blocked_tx, blocked_rx) = std::sync::mpsc::channel();
+    let reader = future.clone();
+    let blocked = std::thread::spawn(move || {
+        reader.wait();
+        blocked_tx.send(()).unwrap();
+    });
+    await_registered(&future);
+    let _panicking = register(&future, PanicsOnWake);
+
+    let completing = catch_unwind(AssertUnwindSafe(move || promise.set_result(7)));
+
+    let payload = completing.expect_err("the waker's panic resumes from set_result");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"wake panics"));
+    assert!(future.done());
+    assert_eq!((single_counter.wakes(), group_counter.wakes()), (1, 1));
+    assert_eq!(poll_with(&mut single, &single_waker), Poll::Ready(Ok(&7)));
+    assert_eq!(poll_with(&mut group, &group_waker), Poll::Ready(Some(0)));
+    no_hang("the blocked waiter wakes", move || {
+        blocked_rx.recv().unwrap()
+    });
+    blocked.join().unwrap();
+}
+
+#[test]
 fn a_second_panicking_wake_whose_payload_drop_panics_does_not_end_the_walk() {
     let (promise, future) = promise::<u32, ()>();
-    let (counter, waker) = CountingWaker::new();
-    let mut waiting = (&future).into_future();
-    assert!(poll_with(&mut waiting, &waker).is_pending());
+    let (mut waiting, counter, waker) = await_counted(&future);
     let _second = register(&future, PanicsOnWakeWithBadPayload);
     let _first = register(&future, PanicsOnWake); // walked first: newest
 
@@ -122,11 +125,11 @@ fn a_second_panicking_wake_whose_payload_drop_panics_does_not_end_the_walk() {
 }
 
 #[test]
-fn a_promise_dropped_while_unwinding_drops_even_a_payload_whose_drop_panics() {
+fn a_promise_dropped_while_unwinding_drops_waker_panics_instead_of_aborting() {
     let (promise, future) = promise::<u32, ()>();
-    let (counter, waker) = CountingWaker::new();
-    let mut waiting = (&future).into_future();
-    assert!(poll_with(&mut waiting, &waker).is_pending());
+    let (_waiting, counter, _waker) = await_counted(&future);
+    let _later = register(&future, PanicsOnWake);
+    // Newest, so its panic is the one kept; its payload's drop panics too.
     let _kept = register(&future, PanicsOnWakeWithBadPayload);
 
     let unwinding = catch_unwind(AssertUnwindSafe(move || {
@@ -134,26 +137,7 @@ fn a_promise_dropped_while_unwinding_drops_even_a_payload_whose_drop_panics() {
         panic!("the producer fails");
     }));
 
-    assert!(unwinding.is_err(), "the producer's panic, not an abort");
-    assert_eq!(counter.wakes(), 1);
-    assert_eq!(future.get_result(), Err(&Failure::BrokenPromise));
-}
-
-#[test]
-fn a_promise_dropped_while_unwinding_drops_a_waker_panic_instead_of_aborting() {
-    let (promise, future) = promise::<u32, ()>();
-    let (counter, waker) = CountingWaker::new();
-    let mut waiting = (&future).into_future();
-    assert!(poll_with(&mut waiting, &waker).is_pending());
-    let mut panicking = (&future).into_future();
-    assert!(poll_with(&mut panicking, &Waker::from(Arc::new(PanicsOnWake))).is_pending());
-
-    let unwinding = catch_unwind(AssertUnwindSafe(move || {
-        let _promise = promise;
-        panic!("the producer fails");
-    }));
-
-    let payload = unwinding.expect_err("the producer's panic");
+    let payload = unwinding.expect_err("the producer's panic, not an abort");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"the producer fails"));
     assert_eq!(future.get_result(), Err(&Failure::BrokenPromise));
     assert_eq!(counter.wakes(), 1);
@@ -186,9 +170,7 @@ fn a_waker_whose_drop_panics_panics_in_the_dropped_wait_which_still_detaches() {
     assert!(poll_with(&mut cancelled, &Waker::from(Arc::clone(&bomb))).is_pending());
     bomb.armed.store(true, SeqCst);
     drop(bomb); // the wait holds the last reference now
-    let (counter, waker) = CountingWaker::new();
-    let mut other = (&future).into_future();
-    assert!(poll_with(&mut other, &waker).is_pending());
+    let (mut other, counter, waker) = await_counted(&future);
 
     let dropping = catch_unwind(AssertUnwindSafe(move || drop(cancelled)));
 
@@ -227,9 +209,7 @@ fn foreign_epoch_garbage_never_runs_inside_a_completion() {
 
     let completed = std::thread::spawn(|| {
         let (promise, future) = promise::<u32, ()>();
-        let (counter, waker) = CountingWaker::new();
-        let mut waiting = (&future).into_future();
-        assert!(poll_with(&mut waiting, &waker).is_pending());
+        let (_waiting, counter, _waker) = await_counted(&future);
         // This thread's first pin: the completer's, to walk the waiter.
         promise.set_result(5);
         (future.get_result().ok().copied(), counter.wakes())
