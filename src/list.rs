@@ -117,22 +117,20 @@ impl Wakeups {
         self.abandoned
     }
 
+    /// Whether there is nothing left to do: nobody was taken to wake, and a
+    /// future still holds the allocation (dropping `self` just unpins).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_null() && !self.abandoned
+    }
+
     /// Notifies the waiter of every node not being detached. No allocation,
     /// no retry: one pass over the taken chain.
     ///
     /// A task's `Waker::wake` is user code and may panic: the pass goes on
     /// regardless, so every waiter is still woken, and the first panic is
     /// returned for the caller to resume once its own work is done.
-    #[inline]
     pub(crate) fn wake_all(self) -> Option<PanicPayload> {
-        if self.head.is_null() {
-            return None;
-        }
-        self.wake_taken()
-    }
-
-    #[cold]
-    fn wake_taken(self) -> Option<PanicPayload> {
         let Wakeups {
             guard,
             head,

@@ -4,6 +4,7 @@
 use crate::failure::{Failure, Panic};
 use crate::future::Future;
 use crate::inner::{Failed, Inner, Outcome};
+use crate::list::Wakeups;
 use crate::unwind::drop_payload;
 use std::fmt;
 use std::marker::PhantomData;
@@ -106,18 +107,31 @@ impl<T, E> Promise<T, E> {
 
     /// Completes (which also gives up the promise's hold on the shared
     /// state), then wakes the waiters: a woken waiter that holds the last
-    /// future may take the outcome by value at once. If no future was left,
-    /// frees the shared state after waking, unpinned, since dropping the
-    /// outcome runs user code. A panic from a waker resumes last, once the
-    /// future is complete, every waiter woken and the state freed; on a
-    /// thread already unwinding it is dropped instead (resuming would abort).
+    /// future may take the outcome by value at once.
     ///
     /// # Safety
     /// Called once per promise, which never touches `inner` again.
+    #[inline]
     unsafe fn complete(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) {
         // SAFETY: this is the pair's only completion, and the promise does
         // not touch `inner` afterwards but to free it when told to.
         let wakeups = unsafe { Inner::complete(inner, outcome) };
+        if !wakeups.is_empty() {
+            // SAFETY: `wakeups` come from completing `inner`, just now.
+            unsafe { Promise::wake_and_free(inner, wakeups) };
+        }
+    }
+
+    /// Wakes the taken waiters, then, if no future was left, frees the
+    /// shared state: after waking and unpinned, since dropping the outcome
+    /// runs user code. A panic from a waker resumes last, once the future is
+    /// complete, every waiter woken and the state freed; on a thread already
+    /// unwinding (resuming would abort) it is dropped instead.
+    ///
+    /// # Safety
+    /// `wakeups` come from [`Inner::complete`] on `inner`.
+    #[cold]
+    unsafe fn wake_and_free(inner: NonNull<Inner<T, E>>, wakeups: Wakeups) {
         let abandoned = wakeups.abandoned();
         let waker_panic = wakeups.wake_all();
         if abandoned {
