@@ -3,8 +3,9 @@
 mod common;
 
 use common::{Worker, fulfil, timed_rounds};
-use criterion::{BatchSize, Criterion};
+use criterion::{BatchSize, Bencher, Criterion};
 use futures::executor::block_on;
+use futures::future::select_all;
 use std::future::{Future, IntoFuture};
 use std::hint::black_box;
 use std::pin::{Pin, pin};
@@ -43,6 +44,31 @@ impl Completers {
     }
 }
 
+/// A peer's `await_done` row: untimed, make a channel and `send` on it;
+/// timed, one poll of the receiver, which must be `Ready` with the value.
+fn poll_sent<S, R, E>(
+    channel: impl Fn() -> (S, R),
+    send: impl Fn(S),
+) -> impl FnMut(&mut Bencher<'_>)
+where
+    R: Future<Output = Result<u64, E>> + Unpin,
+{
+    move |b| {
+        b.iter_batched_ref(
+            || {
+                let (sender, receiver) = channel();
+                send(sender);
+                receiver
+            },
+            |receiver| match poll_once(Pin::new(receiver)) {
+                Poll::Ready(Ok(value)) => value,
+                _ => unreachable!("already sent"),
+            },
+            BatchSize::SmallInput,
+        )
+    }
+}
+
 fn await_done(c: &mut Criterion) {
     let mut group = c.benchmark_group("await_done");
     // Untimed: make a pair and complete it. Timed: one poll, which must be
@@ -62,36 +88,18 @@ fn await_done(c: &mut Criterion) {
         )
     });
 
-    group.bench_function("tokio_oneshot", |b| {
-        b.iter_batched_ref(
-            || {
-                let (sender, receiver) = tokio::sync::oneshot::channel::<u64>();
-                sender.send(VALUE).unwrap();
-                receiver
-            },
-            |receiver| match poll_once(Pin::new(receiver)) {
-                Poll::Ready(Ok(value)) => value,
-                _ => unreachable!("already sent"),
-            },
-            BatchSize::SmallInput,
-        )
-    });
-
-    group.bench_function("oneshot", |b| {
-        b.iter_batched_ref(
-            || {
-                let (sender, receiver) = oneshot::channel::<u64>();
-                sender.send(VALUE).unwrap();
-                receiver
-            },
-            |receiver| match poll_once(Pin::new(receiver)) {
-                Poll::Ready(Ok(value)) => value,
-                _ => unreachable!("already sent"),
-            },
-            BatchSize::SmallInput,
-        )
-    });
-
+    group.bench_function(
+        "tokio_oneshot",
+        poll_sent(tokio::sync::oneshot::channel::<u64>, |sender| {
+            sender.send(VALUE).unwrap()
+        }),
+    );
+    group.bench_function(
+        "oneshot",
+        poll_sent(oneshot::channel::<u64>, |sender| {
+            sender.send(VALUE).unwrap()
+        }),
+    );
     group.finish();
 }
 
@@ -140,67 +148,115 @@ fn await_cross_thread(c: &mut Criterion) {
     group.finish();
 }
 
-/// How many futures `async_wait_any_1024` waits on.
+/// How many futures the `async_wait_any_1024*` groups wait on.
 const ANY: usize = 1024;
+
+/// A `wait_any_async` row: untimed, make `ANY` pairs; timed, `wait` gets
+/// the last promise and every future and returns the winner's position,
+/// then the winner's value is read; untimed, fulfil the rest.
+fn wait_any_round(
+    wait: impl Fn(forthcoming::Promise<u64, ()>, &[forthcoming::Future<u64, ()>]) -> Option<usize>,
+) -> impl FnMut(&mut Bencher<'_>) {
+    timed_rounds(move |stopwatch| {
+        let (mut pending, futures): (Vec<_>, Vec<_>) =
+            (0..ANY).map(|_| forthcoming::promise::<u64, ()>()).unzip();
+        let last = pending.pop().expect("not empty");
+        let (index, value) = stopwatch.time(|| {
+            let index = wait(last, &futures).expect("not empty");
+            (index, *futures[index].get_result().unwrap())
+        });
+        assert_eq!((index, value), (ANY - 1, VALUE));
+        fulfil(pending);
+    })
+}
+
+/// A peer's `select_all` row: untimed, make `ANY` channels; timed, `wait`
+/// gets the last sender and every receiver; untimed, drop what is left.
+///
+/// The receivers left are dropped before the senders: a sender dropped
+/// first wakes its receiver's registered waker (`block_on`'s thread waker)
+/// 1023 times, and the stale unpark lets the next round's `block_on` skip
+/// its first park (measured: it took a third off `select_all`'s median).
+fn select_all_round<S, R, E: std::fmt::Debug>(
+    channel: impl Fn() -> (S, R),
+    wait: impl Fn(S, Vec<R>) -> (Result<u64, E>, usize, Vec<R>),
+) -> impl FnMut(&mut Bencher<'_>) {
+    timed_rounds(move |stopwatch| {
+        let (mut pending, receivers): (Vec<_>, Vec<_>) = (0..ANY).map(|_| channel()).unzip();
+        let last = pending.pop().expect("not empty");
+        let (value, index, rest) = stopwatch.time(|| wait(last, receivers));
+        assert_eq!((index, value.unwrap()), (ANY - 1, VALUE));
+        drop((rest, pending));
+    })
+}
 
 fn async_wait_any_1024(c: &mut Criterion) {
     let mut group = c.benchmark_group("async_wait_any_1024");
-    // Untimed: make 1024 pairs. Timed: hand the last sender to a persistent
-    // thread that completes it at once, `block_on` the wait, read the value.
-    // Dropping the pairs is untimed. The peers drop their receivers before
-    // their senders: a sender dropped first wakes its receiver's registered
-    // waker, `block_on`'s thread waker, 1023 times, and the stale unpark
-    // left behind lets the next round's `block_on` skip its first park
-    // (measured: it took a third off `select_all`'s median).
+    // Timed: hand the last sender to a persistent thread that completes it
+    // at once, `block_on` the wait, read the value.
     let completers = Completers::spawn();
-
     group.bench_function(
         "forthcoming_wait_any_async",
-        timed_rounds(|stopwatch| {
-            let (mut pending, futures): (Vec<_>, Vec<_>) =
-                (0..ANY).map(|_| forthcoming::promise::<u64, ()>()).unzip();
-            let last = pending.pop().expect("not empty");
-            let (index, value) = stopwatch.time(|| {
-                completers.promises.send(last);
-                let index = block_on(forthcoming::wait_any_async(&futures)).expect("not empty");
-                (index, *futures[index].get_result().unwrap())
-            });
-            assert_eq!((index, value), (ANY - 1, VALUE));
-            fulfil(pending);
+        wait_any_round(|last, futures| {
+            completers.promises.send(last);
+            block_on(forthcoming::wait_any_async(futures))
         }),
     );
-
     group.bench_function(
         "oneshot_select_all",
-        timed_rounds(|stopwatch| {
-            let (mut pending, receivers): (Vec<_>, Vec<_>) =
-                (0..ANY).map(|_| oneshot::channel::<u64>()).unzip();
-            let last = pending.pop().expect("not empty");
-            let (value, index, rest) = stopwatch.time(|| {
-                completers.oneshot_senders.send(last);
-                block_on(futures::future::select_all(receivers))
-            });
-            assert_eq!((index, value.unwrap()), (ANY - 1, VALUE));
-            drop((rest, pending));
+        select_all_round(oneshot::channel::<u64>, |last, receivers| {
+            completers.oneshot_senders.send(last);
+            block_on(select_all(receivers))
         }),
     );
-
     group.bench_function(
         "tokio_oneshot_select_all",
-        timed_rounds(|stopwatch| {
-            let (mut pending, receivers): (Vec<_>, Vec<_>) = (0..ANY)
-                .map(|_| tokio::sync::oneshot::channel::<u64>())
-                .unzip();
-            let last = pending.pop().expect("not empty");
-            let (value, index, rest) = stopwatch.time(|| {
-                completers.tokio_senders.send(last);
-                block_on(futures::future::select_all(receivers))
-            });
-            assert_eq!((index, value.unwrap()), (ANY - 1, VALUE));
-            drop((rest, pending));
+        select_all_round(tokio::sync::oneshot::channel::<u64>, |last, receivers| {
+            completers.tokio_senders.send(last);
+            block_on(select_all(receivers))
         }),
     );
+    group.finish();
+}
 
+/// Polls `wait` once, which must be `Pending`, runs `complete`, and polls
+/// again, which must be `Ready`: a whole async wait without a wake-up.
+fn pend_complete_ready<F: Future>(wait: F, complete: impl FnOnce()) -> F::Output {
+    let mut wait = pin!(wait);
+    assert!(poll_once(wait.as_mut()).is_pending(), "nothing is done yet");
+    complete();
+    match poll_once(wait) {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("the last one is done"),
+    }
+}
+
+fn async_wait_any_1024_one_thread(c: &mut Criterion) {
+    let mut group = c.benchmark_group("async_wait_any_1024_one_thread");
+    // The waits' own cost, without the cross-thread wake-up that dominates
+    // `async_wait_any_1024`. Timed: create the wait, poll it (`Pending`:
+    // registration), complete the last one on this thread, poll again
+    // (`Ready`), drop the wait (detach), read the value.
+    group.bench_function(
+        "forthcoming_wait_any_async",
+        wait_any_round(|last, futures| {
+            pend_complete_ready(forthcoming::wait_any_async(futures), || {
+                last.set_result(VALUE)
+            })
+        }),
+    );
+    group.bench_function(
+        "oneshot_select_all",
+        select_all_round(oneshot::channel::<u64>, |last, receivers| {
+            pend_complete_ready(select_all(receivers), || last.send(VALUE).unwrap())
+        }),
+    );
+    group.bench_function(
+        "tokio_oneshot_select_all",
+        select_all_round(tokio::sync::oneshot::channel::<u64>, |last, receivers| {
+            pend_complete_ready(select_all(receivers), || last.send(VALUE).unwrap())
+        }),
+    );
     group.finish();
 }
 
@@ -210,5 +266,6 @@ fn main() {
     await_done(&mut criterion);
     await_cross_thread(&mut criterion);
     async_wait_any_1024(&mut criterion);
+    async_wait_any_1024_one_thread(&mut criterion);
     criterion.final_summary();
 }
