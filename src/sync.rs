@@ -17,7 +17,7 @@ pub(crate) use loom::{
 pub(crate) use atomic_waker::AtomicWaker;
 #[cfg(not(forthcoming_loom))]
 pub(crate) use std::{
-    sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, fence},
+    sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize},
     thread::{self, Thread},
 };
 
