@@ -3,9 +3,11 @@
 mod common;
 
 use common::{Worker, fulfil, timed_rounds};
-use criterion::{BenchmarkId, Criterion};
+use criterion::{Bencher, BenchmarkId, Criterion};
 use crossbeam_channel::{Receiver, Select, bounded};
 use std::hint::black_box;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// The value every completer sends.
 const VALUE: u64 = 7;
@@ -181,11 +183,69 @@ fn wait_all_1024(c: &mut Criterion) {
     group.finish();
 }
 
+/// The phases of a `wait_all_1024` round, timed apart (each bench reports
+/// one phase per round): why a countdown cannot beat a sequential reader
+/// (README, "Why the misses").
+fn wait_all_1024_phases(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wait_all_1024_phases");
+    // Each producer reports when it started and finished its half.
+    let (report, reports) = mpsc::channel::<(Instant, Instant)>();
+    let producers = [(); 2].map(|_| {
+        let report = report.clone();
+        Worker::spawn(move |promises: Vec<forthcoming::Promise<u64, ()>>| {
+            let start = Instant::now();
+            for promise in promises {
+                promise.set_result(VALUE);
+            }
+            report.send((start, Instant::now())).unwrap();
+        })
+    });
+    // One round of `wait_all_1024`. Returns the longer of the two producers'
+    // run times, and how long after the last completion `wait_all` returned
+    // (zero for the sequential reader, which does not call it).
+    let round = |wait_first: bool| -> (Duration, Duration) {
+        let (mut first, futures): (Vec<_>, Vec<_>) =
+            (0..ALL).map(|_| forthcoming::promise::<u64, ()>()).unzip();
+        let second = first.split_off(ALL / 2);
+        producers[0].send(first);
+        producers[1].send(second);
+        let returned = wait_first.then(|| {
+            forthcoming::wait_all(&futures);
+            Instant::now()
+        });
+        let sum: u64 = futures.iter().map(|f| *f.get_result().unwrap()).sum();
+        assert_eq!(sum, VALUE * ALL as u64);
+        let halves = [(); 2].map(|_| reports.recv().unwrap());
+        let production = halves.iter().map(|(start, end)| *end - *start).max();
+        let last_completion = halves.iter().map(|(_, end)| *end).max();
+        let wake_up = returned.map_or(Duration::ZERO, |returned| {
+            returned.saturating_duration_since(last_completion.expect("two halves"))
+        });
+        (production.expect("two halves"), wake_up)
+    };
+    let phase = |wait_first: bool, pick: fn((Duration, Duration)) -> Duration| {
+        move |bencher: &mut Bencher<'_>| {
+            bencher.iter_custom(|iters| (0..iters).map(|_| pick(round(wait_first))).sum());
+        }
+    };
+    group.bench_function("production_with_wait_all", phase(true, |(p, _)| p));
+    group.bench_function(
+        "production_with_sequential_reader",
+        phase(false, |(p, _)| p),
+    );
+    group.bench_function(
+        "wait_all_return_after_last_completion",
+        phase(true, |(_, w)| w),
+    );
+    group.finish();
+}
+
 // Written out rather than `criterion_group!`, whose `pub fn` has no docs.
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     wait_any_pending(&mut criterion);
     wait_any_done(&mut criterion);
     wait_all_1024(&mut criterion);
+    wait_all_1024_phases(&mut criterion);
     criterion.final_summary();
 }
