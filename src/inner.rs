@@ -8,7 +8,7 @@ use crate::sync::{AtomicUsize, UnsafeCell};
 use std::backtrace::Backtrace;
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
 /// A failure with the backtrace captured where it was set.
 #[derive(Debug)]
@@ -146,17 +146,15 @@ impl<T, E> Inner<T, E> {
         // SAFETY: the caller's handle keeps the allocation alive until here.
         let inner = unsafe { this.as_ref() };
         if !inner.is_sole_future() {
-            // ORDERING: Release orders this handle's uses before the free.
-            if inner.refs.fetch_sub(1, Release) != 1 {
+            // ORDERING: Release orders this handle's uses before the free;
+            // Acquire, for the last future, orders every other future's
+            // uses (Released by their decrements) before it. An AcqRel RMW
+            // rather than `Arc`'s Release RMW and Acquire fence: the same
+            // `lock xadd` on x86, and ThreadSanitizer, which does not model
+            // fences, sees the order too.
+            if inner.refs.fetch_sub(1, AcqRel) != 1 {
                 return;
             }
-            // ORDERING: this Acquire load reads the value our decrement
-            // wrote, which ends the release sequence of every other future's
-            // decrement, so their uses happen before the free. A load rather
-            // than an Acquire fence (as std's `Arc` under ThreadSanitizer):
-            // the same order, and ThreadSanitizer, which does not model
-            // fences, sees it too. On x86 it is a plain load of a hot line.
-            let _ = inner.refs.load(Acquire);
         }
         if inner.list.abandon() {
             // SAFETY: the last future saw the word complete, so the promise

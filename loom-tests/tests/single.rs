@@ -122,6 +122,26 @@ fn last_handle_drop_races_complete() {
 }
 
 #[test]
+fn last_drop_races_a_read_and_drop_elsewhere() {
+    explore(|| {
+        let (promise, future) = promise::<u32, ()>();
+        promise.set_result(3);
+        let clone = future.clone();
+        let reader = thread::spawn(move || {
+            assert_eq!(clone.get_result(), Ok(&3));
+            drop(clone);
+        });
+        assert_eq!(future.get_result(), Ok(&3));
+        // Whichever handle goes last frees the outcome, which must happen
+        // after the other thread's read: loom reports the free as a race
+        // with that read if the last drop does not acquire the other's
+        // release of its handle.
+        drop(future);
+        reader.join().unwrap();
+    });
+}
+
+#[test]
 fn into_result_races_clone_drop() {
     explore(|| {
         let (promise, future) = promise::<u32, ()>();
