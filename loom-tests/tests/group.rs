@@ -17,6 +17,20 @@ fn wait_any_two_completers_one_winner() {
 }
 
 #[test]
+fn first_completed_returns_the_completion_in_done() {
+    explore(|| {
+        let (p0, f0) = promise::<u32, ()>();
+        let (_p1, f1) = promise::<u32, ()>();
+        let producer = thread::spawn(move || p0.set_result(5));
+        // Untimed: it returns only once the completion is in, and reports
+        // it (with no time-out to blur the two, unlike the model below).
+        let (done, not_done) = wait([&f0, &f1], None, ReturnWhen::FirstCompleted);
+        assert_eq!((done, not_done), (vec![0], vec![1]));
+        producer.join().unwrap();
+    });
+}
+
+#[test]
 fn wait_any_timeout_races_completion() {
     explore(|| {
         let (p0, f0) = promise::<u32, ()>();
