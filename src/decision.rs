@@ -11,6 +11,21 @@
 //! ends, so no completion seen during registration can end the wait early,
 //! and every future is counted once: by its completer if its node was
 //! linked, by the registrar if its push found it complete.
+//!
+//! # Orderings
+//! Every RMW on the word is `AcqRel` and every load `Acquire`, so a waiter
+//! that sees the decision satisfied also sees the completions that
+//! satisfied it. No wait relies on that alone today: each one detaches its
+//! nodes before it returns, and detaching reads each future's word with
+//! `Acquire` (a node the completer took is found complete, by coherence with
+//! the swap that took it), which orders the completion itself. The loom
+//! models agree: in the mutation sweep (README), none of this file's 15
+//! weakened orderings (`AcqRel` to `Release` or `Acquire`, `Acquire` to
+//! `Relaxed`) failed a model. They stay because they cost nothing that matters (a read-modify-
+//! write is one locked instruction on x86 whatever its ordering, an
+//! `Acquire` load a plain load) and keep the decision self-sufficient, should
+//! a wait ever skip detaching (a `wait_all` whose countdown reached zero
+//! has nothing left to unlink).
 
 use crate::sync::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
@@ -63,9 +78,9 @@ impl Decision {
     /// Records that input `index` completed (`failed` says how). Returns
     /// `true` for exactly one caller: the one that satisfied the wait.
     pub(crate) fn notify(&self, index: usize, failed: bool) -> bool {
-        // ORDERING (all arms): Release so that a waiter that Acquire-loads the
-        // word also sees the future's state word complete (written before);
-        // Acquire is not needed by the notifier, but AcqRel keeps one chain.
+        // ORDERING (all arms): AcqRel, see the module docs: Release so that
+        // a waiter that Acquire-loads the word also sees the future's state
+        // word complete (written before); Acquire keeps one chain.
         match self.rule {
             Rule::First => self
                 .word
@@ -93,7 +108,8 @@ impl Decision {
     /// future) given up.
     pub(crate) fn is_satisfied(&self) -> bool {
         // ORDERING: Acquire pairs with the Release of `notify`: a caller that
-        // sees the wait satisfied sees the futures that satisfied it complete.
+        // sees the wait satisfied sees the futures that satisfied it complete
+        // (see the module docs).
         let word = self.word.load(Acquire);
         match self.rule {
             Rule::First => word != WAITING,

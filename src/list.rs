@@ -30,6 +30,19 @@
 //! completing swap is also the `Release` that publishes the outcome (the
 //! outcome is written before it); readers pair with it through
 //! [`WaitList::state`].
+//!
+//! Some of these are implied by others, as the loom mutation sweep (README)
+//! showed: every write to the word is a read-modify-write, so an `Acquire`
+//! read of it (or the completing swap) synchronises with *every* earlier
+//! push, and each node reachable from what it read was initialised before
+//! its push; the `Acquire` on each `next` load adds nothing to that. It is
+//! kept so that each pointer a walk follows carries its own pairing. Two
+//! orderings are needed but cannot be shown by loom: the swap's `Release`
+//! (under loom the pin just before it carries a `SeqCst` fence, which also
+//! releases; crossbeam's x86 pin is a `SeqCst` read-modify-write, which in
+//! the language's model does not) and the `Release` of `abandon` (it orders
+//! the futures' last atomic accesses before the promise frees the
+//! allocation; loom does not check a free against atomic accesses).
 
 use crate::state::State;
 use crate::sync::AtomicPtr;
@@ -279,7 +292,10 @@ impl WaitList {
         // ORDERING: Release hands this handle's (and, through the refcount's
         // Acquire, every earlier handle's) uses to the promise; Acquire on a
         // complete word pairs with the completing Release, so the outcome
-        // and the promise's last use happen before the free.
+        // and the promise's last use happen before the free. (`Inner`'s
+        // `Drop` re-reads the word with Acquire before it drops the outcome,
+        // so the outcome is ordered twice; the success ordering's Acquire
+        // half orders nothing the future uses: both survive the sweep.)
         self.word
             .fetch_update(AcqRel, Acquire, |word| {
                 let state = State::from_raw(word);
