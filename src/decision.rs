@@ -21,11 +21,11 @@
 //! the swap that took it), which orders the completion itself. The loom
 //! models agree: in the mutation sweep (README), none of this file's 15
 //! weakened orderings (`AcqRel` to `Release` or `Acquire`, `Acquire` to
-//! `Relaxed`) failed a model. They stay because they cost nothing that matters (a read-modify-
-//! write is one locked instruction on x86 whatever its ordering, an
-//! `Acquire` load a plain load) and keep the decision self-sufficient, should
-//! a wait ever skip detaching (a `wait_all` whose countdown reached zero
-//! has nothing left to unlink).
+//! `Relaxed`) failed a model. They stay because they cost nothing that
+//! matters (a read-modify-write is one locked instruction on x86 whatever
+//! its ordering, an `Acquire` load a plain load) and keep the decision
+//! self-sufficient, should a wait ever skip detaching (a `wait_all` whose
+//! countdown reached zero has nothing left to unlink).
 
 use crate::sync::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};

@@ -35,8 +35,9 @@
 //! showed: every write to the word is a read-modify-write, so an `Acquire`
 //! read of it (or the completing swap) synchronises with *every* earlier
 //! push, and each node reachable from what it read was initialised before
-//! its push; the `Acquire` on each `next` load adds nothing to that. It is
-//! kept so that each pointer a walk follows carries its own pairing. Two
+//! its push; the `Acquire` on each `next` load and the `Release` of the
+//! unlinking CAS add nothing to that. They are kept so that each pointer a
+//! walk follows carries its own pairing. Two
 //! orderings are needed but cannot be shown by loom: the swap's `Release`
 //! (under loom the pin just before it carries a `SeqCst` fence, which also
 //! releases; crossbeam's x86 pin is a `SeqCst` read-modify-write, which in
