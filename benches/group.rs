@@ -115,6 +115,14 @@ fn wait_any_done(c: &mut Criterion) {
 /// How many futures `wait_all_1024` waits on.
 const ALL: usize = 1024;
 
+/// Makes [`ALL`] sender/receiver pairs with `pair`; returns the senders in
+/// two halves (one per producer) and the receivers in order.
+fn in_halves<S, R>(pair: impl FnMut() -> (S, R)) -> ([Vec<S>; 2], Vec<R>) {
+    let (mut first, receivers): (Vec<S>, Vec<R>) = std::iter::repeat_with(pair).take(ALL).unzip();
+    let second = first.split_off(ALL / 2);
+    ([first, second], receivers)
+}
+
 fn wait_all_1024(c: &mut Criterion) {
     let mut group = c.benchmark_group("wait_all_1024");
     // Per iteration, untimed: make 1024 pairs. Timed: hand half the senders
@@ -140,9 +148,7 @@ fn wait_all_1024(c: &mut Criterion) {
     let producers = &producers;
     let forthcoming_round = |wait_first: bool| {
         timed_rounds(move |stopwatch| {
-            let (mut first, futures): (Vec<_>, Vec<_>) =
-                (0..ALL).map(|_| forthcoming::promise::<u64, ()>()).unzip();
-            let second = first.split_off(ALL / 2);
+            let ([first, second], futures) = in_halves(forthcoming::promise::<u64, ()>);
             let sum = stopwatch.time(|| {
                 producers[0].send(first);
                 producers[1].send(second);
@@ -165,9 +171,7 @@ fn wait_all_1024(c: &mut Criterion) {
     group.bench_function(
         "oneshot_recv_in_sequence",
         timed_rounds(|stopwatch| {
-            let (mut first, receivers): (Vec<_>, Vec<_>) =
-                (0..ALL).map(|_| oneshot::channel::<u64>()).unzip();
-            let second = first.split_off(ALL / 2);
+            let ([first, second], receivers) = in_halves(oneshot::channel::<u64>);
             let sum = stopwatch.time(|| {
                 oneshot_producers[0].send(first);
                 oneshot_producers[1].send(second);
@@ -204,9 +208,7 @@ fn wait_all_1024_phases(c: &mut Criterion) {
     // run times, and how long after the last completion `wait_all` returned
     // (zero for the sequential reader, which does not call it).
     let round = |wait_first: bool| -> (Duration, Duration) {
-        let (mut first, futures): (Vec<_>, Vec<_>) =
-            (0..ALL).map(|_| forthcoming::promise::<u64, ()>()).unzip();
-        let second = first.split_off(ALL / 2);
+        let ([first, second], futures) = in_halves(forthcoming::promise::<u64, ()>);
         producers[0].send(first);
         producers[1].send(second);
         let returned = wait_first.then(|| {
