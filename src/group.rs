@@ -8,6 +8,11 @@ use crate::waitable::{Waitable, wait_list_of};
 use std::time::{Duration, Instant};
 
 /// When [`wait`] returns (Python's `concurrent.futures` `return_when`).
+/// The default is [`AllCompleted`](ReturnWhen::AllCompleted), as in Python.
+///
+/// ```
+/// assert_eq!(forthcoming::ReturnWhen::default(), forthcoming::ReturnWhen::AllCompleted);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ReturnWhen {
     /// When every future is done.
@@ -44,6 +49,9 @@ pub(crate) struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
+    /// Each list is sized on its first push by the iterator's remaining
+    /// lower bound, so an input of futures all done (or all pending) makes
+    /// one allocation for `done` (or one each for `pending` and `lists`).
     pub(crate) fn of<W: Waitable + ?Sized + 'a>(
         futures: impl IntoIterator<Item = &'a W>,
     ) -> Scan<'a> {
@@ -53,15 +61,17 @@ impl<'a> Scan<'a> {
             pending: Vec::new(),
             lists: Vec::new(),
         };
-        for (index, future) in futures.into_iter().enumerate() {
+        let mut futures = futures.into_iter().enumerate();
+        while let Some((index, future)) = futures.next() {
+            let at_most_left = futures.size_hint().0 + 1;
             let list = wait_list_of(future);
             let state = list.state();
             if state.is_complete() {
-                scan.done.push(index);
+                push_sized(&mut scan.done, index, at_most_left);
                 scan.failed |= state.is_failure();
             } else {
-                scan.pending.push(index);
-                scan.lists.push(list);
+                push_sized(&mut scan.pending, index, at_most_left);
+                push_sized(&mut scan.lists, list, at_most_left);
             }
         }
         scan
@@ -80,7 +90,7 @@ impl<'a> Scan<'a> {
     /// both lists ascending; returns `(done, not_done)`.
     pub(crate) fn settle(self) -> (Vec<usize>, Vec<usize>) {
         let Scan {
-            done,
+            mut done,
             pending,
             lists,
             ..
@@ -94,29 +104,37 @@ impl<'a> Scan<'a> {
                 not_done.push(index);
             }
         }
-        (merge(done, newly_done), not_done)
+        merge_into(&mut done, &newly_done);
+        (done, not_done)
     }
 }
 
-/// Merges two ascending lists into one.
-fn merge(left: Vec<usize>, right: Vec<usize>) -> Vec<usize> {
-    if right.is_empty() {
-        return left;
+/// Pushes `item`, first reserving room for `at_most_left` items (the input
+/// left, this one included) if `list` has none yet.
+fn push_sized<T>(list: &mut Vec<T>, item: T, at_most_left: usize) {
+    if list.capacity() == 0 {
+        list.reserve_exact(at_most_left);
     }
-    let mut merged = Vec::with_capacity(left.len() + right.len());
-    let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
-    while let (Some(&l), Some(&r)) = (left.peek(), right.peek()) {
-        if l < r {
-            merged.push(l);
-            left.next();
+    list.push(item);
+}
+
+/// Merges ascending `newer` into ascending `done`, in place from the back;
+/// the two hold different positions.
+fn merge_into(done: &mut Vec<usize>, newer: &[usize]) {
+    let (mut left, mut right) = (done.len(), newer.len());
+    done.resize(left + right, 0);
+    for slot in (0..done.len()).rev() {
+        if right == 0 {
+            break; // done[..left] is already in place
+        }
+        if left > 0 && done[left - 1] > newer[right - 1] {
+            done[slot] = done[left - 1];
+            left -= 1;
         } else {
-            merged.push(r);
-            right.next();
+            done[slot] = newer[right - 1];
+            right -= 1;
         }
     }
-    merged.extend(left);
-    merged.extend(right);
-    merged
 }
 
 /// Blocks until at least one future is done; returns its position in the
@@ -190,14 +208,22 @@ pub(crate) fn first_done<'a, W: Waitable + ?Sized + 'a>(
 /// assert!(futures.iter().all(|f| f.done()));
 /// ```
 pub fn wait_all<'a, W: Waitable + ?Sized + 'a>(futures: impl IntoIterator<Item = &'a W>) {
-    let lists: Vec<&WaitList> = futures
-        .into_iter()
-        .map(wait_list_of)
-        .filter(|list| !list.state().is_complete())
-        .collect();
+    let lists = pending_lists(futures);
     if !lists.is_empty() {
         block(lists, Rule::All, None);
     }
+}
+
+/// The wait lists of the futures not done yet, in input order; no
+/// allocation when every future is done.
+pub(crate) fn pending_lists<'a, W: Waitable + ?Sized + 'a>(
+    futures: impl IntoIterator<Item = &'a W>,
+) -> Vec<&'a WaitList> {
+    futures
+        .into_iter()
+        .map(wait_list_of)
+        .filter(|list| !list.state().is_complete())
+        .collect()
 }
 
 /// Blocks until `return_when` holds or `timeout` passes, then returns

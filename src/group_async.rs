@@ -1,7 +1,7 @@
 //! Async group waits: `wait_any_async`, `wait_all_async`, `wait_async`.
 
 use crate::decision::Rule;
-use crate::group::{ReturnWhen, Scan, first_done};
+use crate::group::{ReturnWhen, Scan, first_done, pending_lists};
 use crate::list::WaitList;
 use crate::waitable::{Waitable, wait_list_of};
 use crate::waiter::{Parker, Registration};
@@ -91,7 +91,9 @@ pub struct Wait<'a> {
 /// [`wait_any`](crate::wait_any) for async code: resolves to the position of
 /// the first future to complete (the lowest done one if any is done when
 /// called, without allocating; `None` for an empty input). The iterator is
-/// cloned, as for `wait_any`.
+/// cloned, as for `wait_any`. For a time-out, wrap it in the executor's
+/// (`tokio::time::timeout`): dropping it unlinks its registration from
+/// every future at once.
 ///
 /// ```
 /// let (p1, f1) = forthcoming::promise::<u8, ()>();
@@ -110,19 +112,40 @@ pub fn wait_any_async<'a, W: Waitable + ?Sized + 'a>(
         Err(0) => (None, None),
         // All scanned futures were pending: node positions are input positions.
         Err(pending) => {
-            let lists = futures.map(wait_list_of).take(pending).collect();
+            let mut lists = Vec::with_capacity(pending);
+            lists.extend(futures.map(wait_list_of).take(pending));
             (None, Some(Registered::new(lists, Rule::First)))
         }
     };
     WaitAny { done, registered }
 }
 
-/// [`wait_all`](crate::wait_all) for async code.
+/// [`wait_all`](crate::wait_all) for async code: resolves once every future
+/// is done; at once for an empty input. Futures already done cost one load
+/// each and get no node. Duplicates are fine (each position is counted).
+///
+/// It registers one waiter on its first `Pending` poll and keeps it across
+/// polls (a re-poll only replaces the waker), and the countdown wakes the
+/// task once, at the last completion. For a time-out, wrap it in the
+/// executor's (`tokio::time::timeout`): dropping it unlinks its
+/// registration from every future at once.
+///
+/// ```
+/// let pairs: Vec<_> = (0..3).map(|_| forthcoming::promise::<u32, ()>()).collect();
+/// let futures: Vec<_> = pairs.iter().map(|(_, f)| f.clone()).collect();
+/// std::thread::spawn(move || {
+///     for (i, (p, _)) in pairs.into_iter().enumerate() {
+///         p.set_result(i as u32);
+///     }
+/// });
+/// futures::executor::block_on(forthcoming::wait_all_async(&futures));
+/// assert!(futures.iter().all(|f| f.done()));
+/// ```
 pub fn wait_all_async<'a, W: Waitable + ?Sized + 'a>(
     futures: impl IntoIterator<Item = &'a W>,
 ) -> WaitAll<'a> {
     WaitAll {
-        registered: Registered::new(Scan::of(futures).lists, Rule::All),
+        registered: Registered::new(pending_lists(futures), Rule::All),
     }
 }
 

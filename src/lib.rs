@@ -103,6 +103,13 @@ mod compile_time {
     assert_impl_all!(ResultError<'static, std::io::Error>: std::error::Error);
     assert_impl_all!(FutureId: Copy, Eq, std::hash::Hash, std::fmt::Display, Send, Sync);
     assert_impl_all!(dyn Waitable: Waitable);
+    // The async waits' futures may move between an executor's threads and
+    // need no pinning; a `Completion` is as thread-safe as its future.
+    assert_impl_all!(Completion<'static, u64, String>: Send, Sync, Unpin);
+    assert_not_impl_any!(Completion<'static, Cell<u8>, ()>: Send, Sync);
+    assert_impl_all!(WaitAny<'static>: Send, Sync, Unpin);
+    assert_impl_all!(WaitAll<'static>: Send, Sync, Unpin);
+    assert_impl_all!(Wait<'static>: Send, Sync, Unpin);
     // The shared block of a `u64` future: state word, count, id and a
     // two-word outcome (a failure is boxed), so the word and the value share
     // a cache line more often than not. (Loom's atomics are larger.)

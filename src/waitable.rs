@@ -18,6 +18,10 @@ use crate::list::WaitList;
 /// # drop(pa);
 /// ```
 ///
+/// In a task that must be `Send` (`tokio::spawn`), a list kept across an
+/// `.await` is spelled `&(dyn Waitable + Sync)`: a plain `&dyn Waitable`
+/// may point to a future that is not `Sync`, so it is not `Send`.
+///
 /// The trait is sealed: registration is the crate's own protocol, so no type
 /// outside the crate can implement it.
 pub trait Waitable: sealed::Sealed {

@@ -101,20 +101,28 @@ unsafe impl Sync for Registration<'_> {}
 impl<'a> Registration<'a> {
     /// Links one waiter into every list, in order, stopping early once the
     /// decision is satisfied. A list found complete is notified by the
-    /// registrar itself, so every future counts exactly once. Two
-    /// allocations: the waiter, and its nodes (one reallocation more if the
-    /// iterator's size hint is not exact).
+    /// registrar itself, so every future counts exactly once.
+    ///
+    /// Two allocations: the waiter, and its nodes. The nodes' buffer is
+    /// sized by the iterator's upper bound, which every caller keeps to a
+    /// count it has already scanned (a collected `Vec`, or `take(pending)`),
+    /// so a loose lower bound (a `filter` upstream) costs no regrowth; an
+    /// iterator that then yields fewer costs one shrinking reallocation.
     pub(crate) fn new(
         lists: impl IntoIterator<Item = &'a WaitList>,
         rule: Rule,
         parker: Parker,
     ) -> Registration<'a> {
+        let lists = lists.into_iter();
+        let (lower, upper) = lists.size_hint();
+        let mut nodes = Vec::with_capacity(upper.unwrap_or(lower));
         // Built before the waiter, so a panicking iterator leaks nothing.
-        let nodes: Box<[Node]> = lists
-            .into_iter()
-            .enumerate()
-            .map(|(index, list)| Node::new(list, index))
-            .collect();
+        nodes.extend(
+            lists
+                .enumerate()
+                .map(|(index, list)| Node::new(list, index)),
+        );
+        let nodes = nodes.into_boxed_slice();
         let waiter = NonNull::from(Box::leak(Box::new(Waiter {
             decision: Decision::new(rule, nodes.len()),
             parker,

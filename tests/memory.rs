@@ -6,7 +6,10 @@ mod common;
 
 use common::alloc::{CountingAllocator, live_allocs, live_bytes, thread_allocs};
 use common::no_hang;
-use forthcoming::{ReturnWhen, Waitable, promise, wait, wait_any, wait_any_async, wait_async};
+use forthcoming::{
+    ReturnWhen, Waitable, promise, wait, wait_all, wait_all_async, wait_any, wait_any_async,
+    wait_async,
+};
 use std::future::Future as _;
 use std::future::IntoFuture;
 use std::sync::Mutex;
@@ -100,24 +103,66 @@ fn jdk_8160402_alternating_long_lived_and_timed_out_waiters_keep_memory_bounded(
     });
 }
 
+/// How a test cancels a pending async wait.
+#[derive(Clone, Copy, Debug)]
+enum Cancel {
+    /// Poll it once by hand, then drop it.
+    Drop,
+    /// `tokio::time::timeout_at` with a deadline already passed: the wait
+    /// is polled (registered), the timer fires, the wait is dropped.
+    Timeout,
+    /// A `biased` `tokio::select!` whose second branch is ready at once.
+    SelectLoser,
+}
+
+/// Polls `wait` until it has registered, then cancels it as `how` says;
+/// `past` is a deadline that has passed.
+fn cancel<F: std::future::Future + Unpin>(
+    runtime: &tokio::runtime::Runtime,
+    past: tokio::time::Instant,
+    how: Cancel,
+    mut wait: F,
+) {
+    match how {
+        Cancel::Drop => assert!(common::poll_with(&mut wait, Waker::noop()).is_pending()),
+        Cancel::Timeout => {
+            let outcome = runtime.block_on(async { tokio::time::timeout_at(past, wait).await });
+            assert!(outcome.is_err(), "the wait is pending");
+        }
+        Cancel::SelectLoser => runtime.block_on(async {
+            tokio::select! {
+                biased;
+                _ = wait => panic!("the wait is pending"),
+                () = std::future::ready(()) => {}
+            }
+        }),
+    }
+}
+
 #[test]
 fn jdk_8160402_cancelled_async_waits_keep_memory_bounded() {
     no_hang("cancelled async waits", || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        // Tokio's timer rounds a deadline up to its next millisecond: one
+        // taken before the loop has passed for every iteration but the first.
+        let past = tokio::time::Instant::now();
         let (p, f) = promise::<u64, ()>();
         let (_q, g) = promise::<u64, ()>();
-        let waker = Waker::noop();
-        assert_bounded("cancelled async waits", |i| match i % 3 {
-            0 => {
-                let mut completion = (&f).into_future();
-                assert!(common::poll_with(&mut completion, waker).is_pending());
-            }
-            1 => {
-                let mut any = wait_any_async([&f, &g]);
-                assert!(common::poll_with(&mut any, waker).is_pending());
-            }
-            _ => {
-                let mut group = wait_async([&g, &f], ReturnWhen::FirstException);
-                assert!(common::poll_with(&mut group, waker).is_pending());
+        // 100k waits, every kind of wait cancelled every way.
+        assert_bounded("cancelled async waits", |i| {
+            let how = [Cancel::Drop, Cancel::Timeout, Cancel::SelectLoser][i / 3 % 3];
+            match i % 3 {
+                0 => cancel(&runtime, past, how, (&f).into_future()),
+                1 => cancel(&runtime, past, how, wait_any_async([&f, &g])),
+                _ => cancel(
+                    &runtime,
+                    past,
+                    how,
+                    wait_async([&g, &f], ReturnWhen::FirstException),
+                ),
             }
         });
         p.set_result(3);
@@ -201,6 +246,70 @@ fn wait_any_finds_a_done_future_behind_pending_ones_without_allocating() {
         0,
         "wait_any over 63 pending futures and a done one allocated"
     );
+    drop(promises);
+}
+
+#[test]
+fn waits_over_done_futures_allocate_only_their_result() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (promises, futures): (Vec<_>, Vec<_>) = (0..64).map(|_| promise::<u64, ()>()).unzip();
+    for (i, p) in promises.into_iter().enumerate() {
+        p.set_result(i as u64);
+    }
+    let before = thread_allocs();
+    for _ in 0..1_000 {
+        // One allocation: `done`, sized at once; `not_done` stays empty.
+        let (done, not_done) = wait(&futures, None, ReturnWhen::FirstException);
+        assert_eq!((done.len(), not_done.len()), (64, 0));
+        wait_all(&futures);
+        let all = std::pin::pin!(wait_all_async(&futures));
+        assert_eq!(
+            all.poll(&mut Context::from_waker(Waker::noop())),
+            Poll::Ready(())
+        );
+    }
+    assert_eq!(
+        thread_allocs() - before,
+        1_000,
+        "a wait over 64 done futures made more than its result vector"
+    );
+}
+
+#[test]
+fn an_async_wait_registers_once_and_re_polls_without_allocating() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (promises, futures): (Vec<_>, Vec<_>) = (0..1024).map(|_| promise::<u64, ()>()).unzip();
+    let waker = Waker::noop();
+    // A `filter` hides the length (size hint 0..=1024): the node buffer is
+    // still one allocation, sized by the upper bound.
+    let before = thread_allocs();
+    let mut any = wait_any_async(futures.iter().filter(|_| true));
+    assert_eq!(thread_allocs() - before, 1, "creation: the pending lists");
+    assert!(common::poll_with(&mut any, waker).is_pending());
+    assert_eq!(
+        thread_allocs() - before,
+        3,
+        "first poll: the waiter and one buffer of 1024 nodes"
+    );
+    let mut all = wait_all_async(&futures);
+    let mut group = wait_async(&futures, ReturnWhen::FirstCompleted);
+    let mut completion = (&futures[0]).into_future();
+    assert!(common::poll_with(&mut all, waker).is_pending());
+    assert!(common::poll_with(&mut group, waker).is_pending());
+    assert!(common::poll_with(&mut completion, waker).is_pending());
+    let before = thread_allocs();
+    for _ in 0..1_000 {
+        assert!(common::poll_with(&mut any, waker).is_pending());
+        assert!(common::poll_with(&mut all, waker).is_pending());
+        assert!(common::poll_with(&mut group, waker).is_pending());
+        assert!(common::poll_with(&mut completion, waker).is_pending());
+    }
+    assert_eq!(
+        thread_allocs() - before,
+        0,
+        "a re-poll allocated: it must only swap the waker"
+    );
+    drop((any, all, group, completion));
     drop(promises);
 }
 
