@@ -4,7 +4,7 @@ use crate::decision::Rule;
 use crate::failure::Failure;
 use crate::future::Future;
 use crate::waitable::sealed::Sealed;
-use crate::waiter::{Parker, Registration};
+use crate::waiter::Registration;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -49,14 +49,8 @@ impl<'a, T, E> std::future::Future for Completion<'a, T, E> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let future = self.future;
         if !future.done() {
-            match &self.registration {
-                Some(registration) => registration.set_waker(cx.waker()),
-                None => {
-                    let parker = Parker::task(cx.waker());
-                    self.registration =
-                        Some(Registration::new([future.wait_list()], Rule::First, parker));
-                }
-            }
+            let lists = || [future.wait_list()];
+            Registration::with_waker(&mut self.registration, cx.waker(), lists, Rule::First);
             // Checked after the waker is in place: a completion from here on
             // wakes the new waker, one before it is seen now.
             if !future.done() {

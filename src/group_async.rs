@@ -4,7 +4,7 @@ use crate::decision::Rule;
 use crate::group::{ReturnWhen, Scan, first_done, pending_lists};
 use crate::list::WaitList;
 use crate::waitable::{Waitable, wait_list_of};
-use crate::waiter::{Parker, Registration};
+use crate::waiter::Registration;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -31,17 +31,9 @@ impl<'a> Registered<'a> {
 
     /// Ready with the `First` winner (position in `lists`) once satisfied.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
-        let registration = match &self.registration {
-            Some(registration) => {
-                registration.set_waker(cx.waker());
-                registration
-            }
-            None => self.registration.insert(Registration::new(
-                self.lists.iter().copied(),
-                self.rule,
-                Parker::task(cx.waker()),
-            )),
-        };
+        let lists = || self.lists.iter().copied();
+        let registration =
+            Registration::with_waker(&mut self.registration, cx.waker(), lists, self.rule);
         // The waker is in place before this check: nothing is lost between.
         let decision = registration.decision();
         if !decision.is_satisfied() {

@@ -50,10 +50,11 @@
 //!   its pins either.
 //! - A re-poll stores the new waker with `atomic-waker`, whose `register` is
 //!   not unwind-safe: if the waker's `clone` (or the previous waker's
-//!   `drop`) panics there, later wake-ups of that wait may be lost, and the
-//!   waker left stuck in its slot is leaked when the wait is dropped (never
-//!   dropped inside the crate). Drop such a wait rather than polling it
-//!   again.
+//!   `drop`) panics there, its slot stays locked and would never wake again.
+//!   So the wait then drops that registration (unlinking it, and leaking the
+//!   waker stuck in the slot rather than dropping it inside the crate)
+//!   before the panic goes on; polled again, it registers afresh and is
+//!   woken as usual.
 
 mod block;
 mod completion;

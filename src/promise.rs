@@ -26,6 +26,9 @@ pub fn promise<T, E>() -> (Promise<T, E>, Future<T, E>) {
     unsafe { (Promise::from_inner(inner), Future::from_inner(inner)) }
 }
 
+/// A marker invariant in `X` (and `Send`, `Sync`: it holds no `X`).
+type Invariant<X> = PhantomData<fn(X) -> X>;
+
 /// The write side: fulfilled exactly once, by value.
 ///
 /// Dropping a promise that was never fulfilled completes its future with
@@ -33,15 +36,31 @@ pub fn promise<T, E>() -> (Promise<T, E>, Future<T, E>) {
 ///
 /// # Panics
 /// Completing (`set_result`, `set_exception`, `run`, or the drop) panics
-/// only if a waiting task's `Waker::wake` panics, and only after the future
-/// is complete and every other waiter woken (see the crate docs on user
-/// code).
+/// only if user code panics in it, and only after the future is complete
+/// and every other waiter woken:
+/// - a waiting task's `Waker::wake` (see the crate docs on user code);
+/// - the outcome's `Drop`, when every future was already gone: the
+///   completing thread then frees the shared state, outcome included.
+///
+/// # Variance
+/// A promise is invariant in `T` and `E`: a `Promise<&'static str, ()>`
+/// cannot become a promise of a shorter-lived `&str`, which would let it
+/// send a borrowed value to a future that reads it as `'static`.
+///
+/// ```compile_fail
+/// fn shorten<'a>(p: forthcoming::Promise<&'static str, ()>) -> forthcoming::Promise<&'a str, ()> {
+///     p
+/// }
+/// ```
 #[must_use = "dropping a Promise breaks it: its futures fail with Failure::BrokenPromise"]
 pub struct Promise<T, E> {
     /// The shared state, kept alive until the promise completes it.
     inner: NonNull<Inner<T, E>>,
     /// Owns a `T`/`E` to send, not shares them.
     _owns: PhantomData<Outcome<T, E>>,
+    /// Invariant in `T` and `E` on purpose (see *Variance*), not only
+    /// through `Inner`'s `UnsafeCell`.
+    _invariant: Invariant<Outcome<T, E>>,
 }
 
 // SAFETY: a promise moves a `T` or an `E` into the shared state (so they must
@@ -59,6 +78,7 @@ impl<T, E> Promise<T, E> {
         Promise {
             inner,
             _owns: PhantomData,
+            _invariant: PhantomData,
         }
     }
 

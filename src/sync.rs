@@ -1,6 +1,7 @@
 //! The one place that names atomics, `UnsafeCell`, threads and parking: loom's
 //! under `cfg(forthcoming_loom)`, std's otherwise, so the code loom checks is
-//! the code users run.
+//! the code users run. The exception is the waker slot: loom's
+//! `AtomicWaker` stands in for the `atomic-waker` crate (see README).
 
 use crossbeam_epoch::{Collector, Guard, LocalHandle};
 use std::time::Instant;

@@ -7,6 +7,7 @@ use crate::list::{Node, WaitList};
 use crate::sync::{self, AtomicWaker, Thread, thread};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr::NonNull;
 use std::task::Waker;
 use std::time::Instant;
@@ -170,8 +171,33 @@ impl<'a> Registration<'a> {
         &self.waiter().decision
     }
 
-    /// Replaces the task's waker before the next `Pending`.
-    pub(crate) fn set_waker(&self, waker: &Waker) {
+    /// An async wait's registration with `waker` in place, for a poll about
+    /// to check the decision: the one in `slot` with its waker replaced (a
+    /// re-poll registers nothing anew), or a new one on `lists`.
+    ///
+    /// If the waker's `clone` (or the old waker's `drop`) panics while
+    /// atomic-waker stores it, the slot is locked for good and would never
+    /// wake again. The registration is then dropped (leaking the waker stuck
+    /// in it, see [`Parker::Task`]) before the panic goes on, so a later
+    /// poll registers afresh and no wake-up is lost.
+    pub(crate) fn with_waker<'s, L: IntoIterator<Item = &'a WaitList>>(
+        slot: &'s mut Option<Registration<'a>>,
+        waker: &Waker,
+        lists: impl FnOnce() -> L,
+        rule: Rule,
+    ) -> &'s Registration<'a> {
+        if let Some(registration) = slot {
+            let stored = catch_unwind(AssertUnwindSafe(|| registration.set_waker(waker)));
+            if let Err(panic) = stored {
+                *slot = None;
+                resume_unwind(panic);
+            }
+        }
+        slot.get_or_insert_with(|| Registration::new(lists(), rule, Parker::task(waker)))
+    }
+
+    /// Replaces the task's waker.
+    fn set_waker(&self, waker: &Waker) {
         if let Parker::Task(slot) = &self.waiter().parker {
             sync::register_waker(slot, waker);
         }
