@@ -62,6 +62,10 @@ fn jdk_8160402_timed_out_waits_on_a_pending_future_keep_memory_bounded() {
         assert_bounded("result(Some(1us))", |_| {
             assert!(f.result(Some(TINY)).is_err())
         });
+        assert!(
+            !common::has_waiters(&f),
+            "every timed-out wait unlinked itself"
+        );
         p.set_result(1);
         assert_eq!(f.get_result(), Ok(&1));
     });
@@ -76,6 +80,10 @@ fn jdk_8160402_timed_out_group_waits_keep_memory_bounded() {
             let (done, not_done) = wait([&a, &b], Some(TINY), ReturnWhen::FirstCompleted);
             assert!(done.is_empty() && not_done == [0, 1]);
         });
+        assert!(
+            !common::has_waiters(&a),
+            "every timed-out wait unlinked itself"
+        );
         pa.set_result(1);
         assert_eq!(wait_any([&a, &b]), Some(0));
     });
@@ -174,7 +182,7 @@ fn jdk_8160402_cancelled_async_waits_keep_memory_bounded() {
 }
 
 #[test]
-fn jdk_8303742_failure_after_many_timed_waits_frees_everything() {
+fn jdk_8303742_failure_after_many_timed_waits_and_among_registered_ones_frees_everything() {
     no_hang("failure after timed waits", || {
         let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         // Warm up this thread's epoch state and the harness.
@@ -190,7 +198,17 @@ fn jdk_8303742_failure_after_many_timed_waits_frees_everything() {
             for _ in 0..200 {
                 assert!(f.result(Some(TINY)).is_err());
             }
+            // Still registered when the failure lands, dropped after it.
+            let mut registered: Vec<_> = (0..10).map(|_| (&f).into_future()).collect();
+            for wait in &mut registered {
+                assert!(common::poll_with(wait, Waker::noop()).is_pending());
+            }
             p.set_exception(format!("round {round}"));
+            for wait in &mut registered {
+                let failed = common::poll_with(wait, Waker::noop());
+                assert!(matches!(failed, Poll::Ready(Err(_))));
+            }
+            drop(registered);
             assert!(f.get_exception().is_some());
         }
         let after = live_allocs();
