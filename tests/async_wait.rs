@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{CountingWaker, await_registered, no_hang, poll_with};
+use common::{CountingWaker, await_registered, no_hang, owned, poll_with};
 use forthcoming::{
     Failure, Future, ReturnWhen, Waitable, promise, wait_all_async, wait_any_async, wait_async,
 };
@@ -16,10 +16,6 @@ use std::task::Poll;
 use std::time::Duration;
 
 fn assert_send<T: Send>(_: &T) {}
-
-fn owned(outcome: Result<&u64, &Failure<String>>) -> Result<u64, Failure<String>> {
-    outcome.copied().map_err(Failure::clone)
-}
 
 /// Completes `p` with `value` from a new thread once somebody waits on `f`.
 fn complete_when_registered(

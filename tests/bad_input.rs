@@ -4,13 +4,11 @@
 
 mod common;
 
-use common::{await_registered, no_hang, scaled};
+use common::{HOUR, RETURN_WHENS, await_registered, no_hang, pairs, scaled};
 use forthcoming::{Future, ResultError, ReturnWhen, promise, wait, wait_all, wait_any};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::{Duration, Instant};
-
-const HOUR: Duration = Duration::from_secs(3600);
 
 fn century_ahead() -> Instant {
     Instant::now()
@@ -62,11 +60,7 @@ fn max_duration_on_done_futures_returns_at_once() {
     p.set_result(2);
     assert!(f.wait_timeout(Duration::MAX));
     assert_eq!(f.result(Some(Duration::MAX)), Ok(&2));
-    for when in [
-        ReturnWhen::AllCompleted,
-        ReturnWhen::FirstCompleted,
-        ReturnWhen::FirstException,
-    ] {
+    for when in RETURN_WHENS {
         assert_eq!(wait([&f], Some(Duration::MAX), when), (vec![0], vec![]));
     }
 }
@@ -188,11 +182,7 @@ fn spurious_unparks_do_not_end_group_waits() {
             wait_all([f]);
             f.get_result().ok().copied()
         });
-        for when in [
-            ReturnWhen::AllCompleted,
-            ReturnWhen::FirstCompleted,
-            ReturnWhen::FirstException,
-        ] {
+        for when in RETURN_WHENS {
             survives_spurious_unparks("wait(1h)", move |f| {
                 let (done, not_done) = wait([f], Some(HOUR), when);
                 (done == [0] && not_done.is_empty()).then(|| *f.get_result().unwrap())
@@ -255,8 +245,7 @@ impl<'a> Iterator for ForgetfulOriginal<'a> {
 #[test]
 fn wait_any_over_an_iterator_whose_clone_differs_returns_instead_of_hanging() {
     no_hang("wait_any with a broken Clone", || {
-        let pairs: Vec<_> = (0..3).map(|_| promise::<u8, ()>()).collect();
-        let futures: Vec<_> = pairs.iter().map(|(_, f)| f.clone()).collect();
+        let (_promises, futures) = pairs::<u8, ()>(3);
         let forgetful = || ForgetfulOriginal {
             futures: &futures,
             yields: false,

@@ -1,65 +1,48 @@
 //! Regression tests named after bugs that peers shipped (see PITFALLS.md):
 //! each shows this crate does not have the bug. The memory ones (JDK-8160402,
 //! JDK-8303742) live in memory.rs, beside the counting allocator.
+//!
+//! PITFALLS.md entries without a test of their own name here, and what
+//! covers them instead:
+//!
+//! | bug | covered by, or why it cannot apply |
+//! |-----|------------------------------------|
+//! | FLINK-25827 | fallout of JDK-8160402/JDK-8303742: memory.rs's tests named after those |
+//! | oneshot #20 (races during unpark) | a waiter leaving on its time-out while the completer unparks it: `solana_21981_completion_racing_timeout_is_reported_truthfully`, stress.rs `timed_waiters_churning_on_one_future_all_see_the_value`, loom-tests `complete_races_timeout`, `wait_any_timeout_races_completion` |
+//! | oneshot #72 (orderings wrong, found by Miri) | no single test can name an ordering: the functional tests run under Miri in `.ci/run`, the loom models in loom-tests, and `loom-tests/ordering_sweep.py` weakens each ordering to see a model fail |
+//! | RUSTSEC-2026-0005 / oneshot #74 (use-after-free: the shared allocation freed while the other side still used it) | `tokio_4225_completion_racing_drop_of_every_future_drops_the_value_once`, `oneshot_87_async_waiter_dropped_during_completion`; loom-tests `last_handle_drop_races_complete`, `last_drop_races_a_read_and_drop_elsewhere`; this binary also runs under Miri in `.ci/run` |
+//! | rust #121626 (ABA on CAS-pushed nodes, `RwLock` queue) | the same ABA pattern as #121950: `rust_121950_push_and_detach_churn_on_one_future_stays_consistent`; loom-tests `detach_races_detach`, `detach_races_push_then_complete` |
 
 mod common;
 
 use common::{
-    CountingWaker, Drops, XorShift, await_registered, no_hang, poll_with, scaled, within,
+    CountingWaker, Drops, HOUR, RETURN_WHENS, XorShift, assert_partition, await_registered,
+    has_waiters, no_hang, pairs, poll_with, scaled, start_waiter,
 };
 use forthcoming::{
     Failure, Future, ReturnWhen, Waitable, promise, wait, wait_all, wait_all_async, wait_any,
     wait_any_async, wait_async,
 };
 use std::future::IntoFuture;
-use std::sync::Barrier;
-use std::task::{Poll, Waker};
+use std::sync::{Arc, Barrier};
+use std::task::{Poll, Wake, Waker};
 use std::time::Duration;
 
-const HOUR: Duration = Duration::from_secs(3600);
-const ALL: [ReturnWhen; 3] = [
-    ReturnWhen::AllCompleted,
-    ReturnWhen::FirstCompleted,
-    ReturnWhen::FirstException,
-];
-
 #[test]
-fn python_ndb_353_wait_any_and_wait_all_on_empty_input_return() {
-    let none: Vec<&Future<u8, ()>> = Vec::new();
-    let out = within(Duration::from_secs(10), move || {
-        let any = wait_any(none.iter().copied());
-        wait_all(none.iter().copied());
-        let all = wait(none.iter().copied(), None, ReturnWhen::AllCompleted);
-        let exc = wait(none.iter().copied(), None, ReturnWhen::FirstException);
-        (any, all, exc)
-    });
-    assert_eq!(
-        out,
-        Some((None, (vec![], vec![]), (vec![], vec![]))),
-        "an empty wait hung"
-    );
-}
-
-#[test]
-fn python_ndb_353_wait_first_completed_on_empty_input_returns() {
-    let untimed = within(Duration::from_secs(5), || {
+fn python_ndb_353_blocking_waits_on_empty_input_return() {
+    let out = no_hang("waits on empty input", || {
         let none: [&Future<u8, ()>; 0] = [];
-        wait(none, None, ReturnWhen::FirstCompleted)
+        let any = wait_any(none);
+        wait_all(none);
+        let whens = RETURN_WHENS.map(|when| wait(none, None, when));
+        let timed = RETURN_WHENS.map(|when| wait(none, Some(HOUR), when));
+        (any, whens, timed)
     });
-    assert_eq!(
-        untimed,
-        Some((vec![], vec![])),
-        "wait([], None, FirstCompleted) hung"
-    );
-    let timed = within(Duration::from_secs(5), || {
-        let none: [&Future<u8, ()>; 0] = [];
-        wait(none, Some(HOUR), ReturnWhen::FirstCompleted)
-    });
-    assert_eq!(
-        timed,
-        Some((vec![], vec![])),
-        "wait([], 1h, FirstCompleted) blocked"
-    );
+    let empty = (vec![], vec![]);
+    assert_eq!(out.0, None);
+    for (when, (untimed, timed)) in RETURN_WHENS.iter().zip(out.1.iter().zip(&out.2)) {
+        assert_eq!((untimed, timed), (&empty, &empty), "{when:?}");
+    }
 }
 
 #[test]
@@ -83,10 +66,8 @@ fn futures_select_all_empty_input_does_not_panic_and_order_is_kept() {
         poll_with(&mut wait_all_async(none), Waker::noop()),
         Poll::Ready(())
     );
-    let pairs: Vec<_> = (0..5).map(|_| promise::<u8, ()>()).collect();
-    let futures: Vec<_> = pairs.iter().map(|(_, f)| f.clone()).collect();
-    let mut pairs = pairs;
-    pairs.remove(3).0.set_result(3);
+    let (mut promises, futures) = pairs::<u8, ()>(5);
+    promises.remove(3).set_result(3);
     assert_eq!(wait_any(&futures), Some(3), "indices are input positions");
     assert_eq!(
         wait(&futures, Some(Duration::ZERO), ReturnWhen::FirstCompleted),
@@ -102,20 +83,21 @@ fn cpython_92001_wait_on_done_future_returns() {
     p_ok.set_result(1);
     p_bad.set_exception(());
     drop(p_broken);
-    let out = no_hang("waits on done futures", move || {
-        let mut results = Vec::new();
-        for f in [&ok, &bad, &broken] {
+    no_hang("waits on done futures", move || {
+        let all = [&ok, &bad, &broken];
+        for (i, f) in all.into_iter().enumerate() {
             f.wait();
-            assert!(f.wait_timeout(HOUR));
-            for when in ALL {
-                results.push(wait([f], None, when));
-            }
-            results.push((vec![wait_any([f]).unwrap()], vec![]));
+            assert!(f.wait_timeout(HOUR), "future {i}");
+            assert_eq!(wait_any([f]), Some(0), "future {i}");
             wait_all([f, f]);
+            for when in RETURN_WHENS {
+                assert_eq!(wait([f], None, when), (vec![0], vec![]), "{i} {when:?}");
+            }
         }
-        results
+        for when in RETURN_WHENS {
+            assert_eq!(wait(all, None, when), (vec![0, 1, 2], vec![]), "{when:?}");
+        }
     });
-    assert!(out.iter().all(|r| *r == (vec![0], vec![])), "{out:?}");
 }
 
 #[test]
@@ -128,7 +110,7 @@ fn cpython_109934_failed_and_broken_futures_are_reported_done() {
     assert!(bad.done() && broken.done() && !pending.done());
     let input: [&dyn Waitable; 3] = [&pending, &bad, &broken];
     assert!(!input[0].is_done() && input[1].is_done() && input[2].is_done());
-    for when in ALL {
+    for when in RETURN_WHENS {
         assert_eq!(
             wait(input, Some(Duration::ZERO), when),
             (vec![1, 2], vec![0])
@@ -223,7 +205,7 @@ fn opengris_981_async_completion_during_registration_counted_once() {
 fn solana_21981_select_timeout_not_spurious_success() {
     let (_pa, a) = promise::<u8, ()>();
     let (_pb, b) = promise::<u8, ()>();
-    for when in ALL {
+    for when in RETURN_WHENS {
         let (done, not_done) = wait([&a, &b], Some(Duration::from_millis(3)), when);
         assert!(
             done.is_empty(),
@@ -247,30 +229,57 @@ fn solana_21981_select_timeout_not_spurious_success() {
     assert!(!a.done() && !b.done());
 }
 
+/// The completion lands before the wait, after it returns, or races it;
+/// each answer is checked against `f`'s state read independently just before
+/// the wait starts and just after it returns: a future done before must be
+/// reported done, one still pending after must not be, and the one that never
+/// completes never is.
 #[test]
 fn solana_21981_completion_racing_timeout_is_reported_truthfully() {
     no_hang("completion racing timeout", || {
         let mut rng = XorShift::new(21981);
-        for _ in 0..scaled(300) {
+        for round in 0..scaled(300) {
             let (p, f) = promise::<u8, ()>();
             let (_q, g) = promise::<u8, ()>();
             let yields = rng.below(40);
+            let (release, released) = std::sync::mpsc::channel::<()>();
             let setter = std::thread::spawn(move || {
+                // Round 1 of 3: only once the wait has returned.
+                released.recv().unwrap();
                 for _ in 0..yields {
                     std::thread::yield_now();
                 }
                 p.set_result(1);
             });
-            let timeout = Duration::from_micros(rng.below(100) as u64);
-            let (done, not_done) = wait([&g, &f], Some(timeout), ReturnWhen::FirstCompleted);
-            assert!(!done.contains(&0), "g never completes");
-            assert!(not_done.contains(&0));
-            if done.contains(&1) {
-                assert!(f.done());
+            if round % 3 == 0 {
+                release.send(()).unwrap();
+                f.wait();
+            } else if round % 3 == 2 {
+                release.send(()).unwrap();
             }
-            let waited = f.wait_timeout(timeout);
-            assert!(!waited || f.done());
+            let timeout = Duration::from_micros(rng.below(100) as u64);
+            let done_before = f.done();
+            let (done, not_done) = wait([&g, &f], Some(timeout), ReturnWhen::FirstCompleted);
+            let done_after = f.done();
+            if round % 3 == 1 {
+                release.send(()).unwrap();
+            }
+            assert_partition(&done, &not_done, 2);
+            assert!(!done.contains(&0), "round {round}: g never completes");
+            if done_before {
+                assert_eq!(done, [1], "round {round}: f was done before the wait");
+            }
+            if !done_after {
+                assert!(
+                    done.is_empty(),
+                    "round {round}: f reported done, still pending"
+                );
+            }
+            if round % 3 == 1 {
+                assert_eq!((done, not_done), (vec![], vec![0, 1]), "round {round}");
+            }
             setter.join().unwrap();
+            assert_eq!(f.get_result(), Ok(&1));
         }
     });
 }
@@ -318,27 +327,181 @@ fn tokio_4618_waiter_dropped_mid_notify_does_not_lose_other_wakeups() {
     });
 }
 
+/// futures-rs #2706: `Shared` lost a waiting clone's wake-up when another
+/// clone was polled and dropped concurrently. Here two threads are blocked
+/// and one task is pending on `f` (each registered before anything else
+/// happens) while other clones, each with a pending wait of its own, are
+/// dropped on another thread during the completion, and so is the original.
 #[test]
-fn futures_2706_dropping_a_clone_while_others_wait_does_not_lose_wakeups() {
-    no_hang("clone dropped while waiting", || {
+fn futures_2706_dropping_clones_while_others_wait_does_not_lose_wakeups() {
+    no_hang("clones dropped while waiting", || {
         for round in 0..scaled(300) as u64 {
             let (p, f) = promise::<u64, ()>();
-            let waiters: Vec<_> = (0..2)
+            let blocked: Vec<_> = (0..2)
                 .map(|_| {
-                    let f = f.clone();
-                    std::thread::spawn(move || *f.get_result().unwrap())
+                    let f2 = f.clone();
+                    start_waiter(&f, || std::thread::spawn(move || *f2.get_result().unwrap()))
                 })
                 .collect();
-            let doomed: Vec<_> = (0..3).map(|_| f.clone()).collect();
-            let dropper = std::thread::spawn(move || drop(doomed));
             let reader = f.clone();
+            let (kept, kept_waker) = CountingWaker::new();
+            let mut kept_wait = (&reader).into_future();
+            assert!(poll_with(&mut kept_wait, &kept_waker).is_pending());
+            let doomed: Vec<_> = (0..3).map(|_| f.clone()).collect();
             drop(f);
-            p.set_result(round);
-            dropper.join().unwrap();
-            for w in waiters {
-                assert_eq!(w.join().unwrap(), round);
+            let start = Barrier::new(2);
+            std::thread::scope(|s| {
+                let start = &start;
+                s.spawn(move || {
+                    let mut waits: Vec<_> = doomed.iter().map(IntoFuture::into_future).collect();
+                    for wait in &mut waits {
+                        assert!(poll_with(wait, Waker::noop()).is_pending());
+                    }
+                    start.wait();
+                    drop(waits);
+                    drop(doomed);
+                });
+                start.wait();
+                p.set_result(round);
+            });
+            for thread in blocked {
+                assert_eq!(thread.join().unwrap(), round, "round {round}");
             }
-            assert_eq!(reader.get_result(), Ok(&round));
+            assert_eq!(
+                kept.wakes(),
+                1,
+                "round {round}: the pending task was not woken"
+            );
+            assert_eq!(
+                poll_with(&mut kept_wait, &kept_waker),
+                Poll::Ready(Ok(&round))
+            );
+        }
+    });
+}
+
+/// futures-rs #2261: a task polled a `Shared` clone and dropped it, and the
+/// waker that clone held had been the one to wake another clone's task. Here
+/// every wait holds its own waker: polling waits through a clone and dropping
+/// them with the clone leaves the other wait linked and owed its wake-up.
+#[test]
+fn futures_2261_waits_through_a_dropped_clone_leave_the_others_registered() {
+    let (p, f) = promise::<u8, ()>();
+    let (first, first_waker) = CountingWaker::new();
+    let mut first_wait = (&f).into_future();
+    assert!(poll_with(&mut first_wait, &first_waker).is_pending());
+    let clone = f.clone();
+    let (dropped, dropped_waker) = CountingWaker::new();
+    let mut group = wait_any_async([&clone, &clone]);
+    assert!(poll_with(&mut group, &dropped_waker).is_pending());
+    let mut single = (&clone).into_future();
+    assert!(poll_with(&mut single, &dropped_waker).is_pending());
+    drop((group, single));
+    drop(clone);
+    assert!(
+        has_waiters(&f),
+        "the first wait was unlinked with the clone's"
+    );
+    p.set_result(5);
+    assert_eq!((first.wakes(), dropped.wakes()), (1, 0));
+    assert_eq!(
+        poll_with(&mut first_wait, &first_waker),
+        Poll::Ready(Ok(&5))
+    );
+}
+
+/// tokio #3652: dropping a `Notified` that had already been notified reset
+/// the state word, erasing a later notification. Here waits woken by the
+/// completion and dropped without another poll leave the completed state as
+/// it is: later waits see the outcome at once, with no wake-up.
+#[test]
+fn tokio_3652_dropping_woken_waits_keeps_the_completion() {
+    let (p, f) = promise::<u8, ()>();
+    let (_q, g) = promise::<u8, ()>();
+    let (counter, waker) = CountingWaker::new();
+    let mut single = (&f).into_future();
+    assert!(poll_with(&mut single, &waker).is_pending());
+    let mut group = wait_async([&g, &f], ReturnWhen::FirstCompleted);
+    assert!(poll_with(&mut group, &waker).is_pending());
+    p.set_result(4);
+    assert_eq!(counter.wakes(), 2);
+    drop((single, group));
+    assert!(f.done(), "dropping the woken waits undid the completion");
+    let (late, late_waker) = CountingWaker::new();
+    assert_eq!(
+        poll_with(&mut (&f).into_future(), &late_waker),
+        Poll::Ready(Ok(&4))
+    );
+    assert_eq!(
+        poll_with(
+            &mut wait_async([&g, &f], ReturnWhen::FirstCompleted),
+            &late_waker
+        ),
+        Poll::Ready((vec![1], vec![0]))
+    );
+    assert_eq!(wait_any([&g, &f]), Some(1));
+    assert_eq!(late.wakes(), 0);
+}
+
+/// tokio #5396: one `notify_waiters` call also woke waiters that arrived
+/// after it. Here a completion wakes each wait registered on that future
+/// before it exactly once, and nothing that came after: a wait that starts
+/// once the future is seen done gets the outcome without a wake-up, and waits
+/// on another future, registered while the completer runs, are not woken.
+#[test]
+fn tokio_5396_a_completion_wakes_no_wait_that_came_after_it() {
+    no_hang("waits arriving during a completion", || {
+        for round in 0..scaled(300) as u64 {
+            let (pa, a) = promise::<u64, ()>();
+            let (pb, b) = promise::<u64, ()>();
+            let counted = |future| {
+                let (counter, waker) = CountingWaker::new();
+                let mut wait = IntoFuture::into_future(future);
+                let first = poll_with(&mut wait, &waker);
+                (first.is_pending(), wait, counter, waker)
+            };
+            let early: Vec<_> = (0..4).map(|_| counted(&a)).collect();
+            assert!(early.iter().all(|(pending, ..)| *pending));
+            let completer = std::thread::spawn(move || pa.set_result(round));
+            let (on_b, on_b_waker) = CountingWaker::new();
+            let mut waits_on_b = Vec::new();
+            let mut late = Vec::new();
+            let after = loop {
+                let done_before = a.done();
+                let mut on_b_wait = (&b).into_future();
+                assert!(poll_with(&mut on_b_wait, &on_b_waker).is_pending());
+                waits_on_b.push(on_b_wait);
+                let wait = counted(&a);
+                if done_before {
+                    break wait;
+                }
+                late.push(wait);
+            };
+            completer.join().unwrap();
+            for (_, mut wait, counter, waker) in early {
+                assert_eq!(counter.wakes(), 1, "round {round}: a registered wait");
+                assert_eq!(poll_with(&mut wait, &waker), Poll::Ready(Ok(&round)));
+            }
+            for (pending, _, counter, _) in late {
+                // Pending: registered before the completion, so owed one.
+                // Ready: raced it; a spare wake-up is allowed.
+                assert!(counter.wakes() <= 1, "round {round}");
+                assert!(!pending || counter.wakes() == 1, "round {round}");
+            }
+            let (pending, _, counter, _) = after;
+            assert!(!pending, "round {round}: pending on a done future");
+            assert_eq!(
+                counter.wakes(),
+                0,
+                "round {round}: woken, though it came after"
+            );
+            assert_eq!(
+                on_b.wakes(),
+                0,
+                "round {round}: a's completion woke b's waits"
+            );
+            pb.set_result(round);
+            assert_eq!(on_b.wakes(), waits_on_b.len(), "round {round}");
         }
     });
 }
@@ -372,6 +535,62 @@ fn oneshot_17_repoll_racing_completion_keeps_the_last_waker() {
                 assert!(first.wakes() <= 1 && last.wakes() <= 1);
             }
         }
+    });
+}
+
+/// A waker that, when woken, meets `entered` and then blocks on `release`:
+/// it holds the completer inside the wake-up for as long as a test needs.
+struct HeldWake {
+    /// Met once the wake-up has begun.
+    entered: Barrier,
+    /// Met to let the wake-up finish.
+    release: Barrier,
+}
+
+impl Wake for HeldWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.entered.wait();
+        self.release.wait();
+    }
+}
+
+/// Polls `wait` (pending on `p`'s future) with a [`HeldWake`], completes `p`
+/// on another thread, and drops `wait` while the completer is held inside its
+/// wake-up; then checks the waker was released exactly once.
+fn drop_during_wake<W: std::future::Future + Unpin>(p: forthcoming::Promise<u64, ()>, mut wait: W) {
+    let held = Arc::new(HeldWake {
+        entered: Barrier::new(2),
+        release: Barrier::new(2),
+    });
+    assert!(poll_with(&mut wait, &Waker::from(Arc::clone(&held))).is_pending());
+    std::thread::scope(|s| {
+        let completer = s.spawn(move || p.set_result(7));
+        held.entered.wait();
+        drop(wait);
+        held.release.wait();
+        completer.join().unwrap();
+    });
+    assert_eq!(Arc::strong_count(&held), 1, "the waker was kept (or lost)");
+}
+
+/// oneshot 0.1.11: the receiver's drop did not handle the state in which the
+/// sender was in the middle of waking it (UNPARKING). Here a wait is dropped
+/// while the completer is held inside its waker's `wake`: no hang, no second
+/// wake-up (it would block on the barriers), the waker released exactly once.
+#[test]
+fn oneshot_0_1_11_a_wait_dropped_while_being_woken() {
+    no_hang("drop during wake", || {
+        let (p, f) = promise::<u64, ()>();
+        drop_during_wake(p, (&f).into_future());
+        assert_eq!(f.get_result(), Ok(&7));
+        let (p, f) = promise::<u64, ()>();
+        let (_q, g) = promise::<u64, ()>();
+        drop_during_wake(p, wait_async([&g, &f], ReturnWhen::FirstCompleted));
+        assert_eq!(f.get_result(), Ok(&7));
     });
 }
 

@@ -3,17 +3,13 @@
 
 mod common;
 
-use common::{no_hang, scaled};
+use common::{HOUR, no_hang, owned, scaled, start_waiter};
 use forthcoming::{Failure, Future, ReturnWhen, promise, wait, wait_any};
-use std::sync::Barrier;
 use std::sync::mpsc;
-use std::time::Duration;
 
-const HOUR: Duration = Duration::from_secs(3600);
-
-/// One blocking read of `f` by kind; returns what it read.
+/// One blocking read of `f` by kind; returns what it read. Each kind links
+/// exactly one waiter node into `f`'s list (see [`start_waiter`]).
 fn read(kind: usize, f: &Future<u64, String>) -> Result<u64, Failure<String>> {
-    let owned = |r: Result<&u64, &Failure<String>>| r.copied().map_err(Failure::clone);
     match kind % 7 {
         0 => {
             f.wait();
@@ -38,8 +34,8 @@ fn read(kind: usize, f: &Future<u64, String>) -> Result<u64, Failure<String>> {
         }
         _ => {
             assert_eq!(
-                wait([f, f], Some(HOUR), ReturnWhen::AllCompleted),
-                (vec![0, 1], vec![])
+                wait([f], Some(HOUR), ReturnWhen::FirstException),
+                (vec![0], vec![])
             );
             owned(f.get_result())
         }
@@ -54,22 +50,18 @@ enum Ending {
     Broken,
 }
 
-/// Eight threads block on one future with every kind of read, released
-/// together, while the promise ends as `ending` says; each reads the outcome.
+/// Eight threads block on one future with every kind of read, each linked
+/// into its list before the next starts and all before the promise ends as
+/// `ending` says; each reads the outcome.
 fn many_waiters_round(round: u64, ending: Ending) {
     let (p, f) = promise::<u64, String>();
-    let start = Barrier::new(9);
     std::thread::scope(|s| {
         let waiters: Vec<_> = (0..8)
             .map(|kind| {
-                let (f, start) = (f.clone(), &start);
-                s.spawn(move || {
-                    start.wait();
-                    read(kind + round as usize, &f)
-                })
+                let f = &f;
+                start_waiter(f, || s.spawn(move || read(kind + round as usize, f)))
             })
             .collect();
-        start.wait();
         let expected = match ending {
             Ending::Value => {
                 p.set_result(round);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{CountingWaker, await_registered, has_waiters, no_hang, poll_with};
+use common::{CountingWaker, has_waiters, no_hang, poll_with, start_waiter};
 use forthcoming::{Completion, Failure, Future, promise, wait_any_async};
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -88,11 +88,12 @@ fn a_panicking_wake_still_wakes_every_other_waiter_then_resumes_from_set_result(
     assert!(poll_with(&mut group, &group_waker).is_pending());
     let (blocked_tx, blocked_rx) = std::sync::mpsc::channel();
     let reader = future.clone();
-    let blocked = std::thread::spawn(move || {
-        reader.wait();
-        blocked_tx.send(()).unwrap();
+    let blocked = start_waiter(&future, || {
+        std::thread::spawn(move || {
+            reader.wait();
+            blocked_tx.send(()).unwrap();
+        })
     });
-    await_registered(&future);
     let _panicking = register(&future, PanicsOnWake);
 
     let completing = catch_unwind(AssertUnwindSafe(move || promise.set_result(7)));

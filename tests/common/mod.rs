@@ -1,12 +1,13 @@
 //! Helpers shared by the integration tests: drop counting, a seeded PRNG, a
-//! counting waker, a hang guard and a probe for registered waiters.
+//! counting waker, a hang guard, probes for registered waiters, and the
+//! constants and checks several test files share.
 
 // Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
 
 pub(crate) mod alloc;
 
-use forthcoming::{Failure, Future};
+use forthcoming::{Failure, Future, Promise, ReturnWhen, promise};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll, Wake, Waker};
@@ -17,6 +18,40 @@ use std::time::{Duration, Instant};
 /// too tight: the memory tests queue on one lock inside their guard, and
 /// 200k timed waits each pay the kernel's timer slack on a loaded machine.)
 pub(crate) const HANG: Duration = Duration::from_secs(300);
+
+/// A time-out no test outlives: a wait given it returns only on completion.
+pub(crate) const HOUR: Duration = Duration::from_secs(3600);
+
+/// Every [`ReturnWhen`], to run one check under each.
+pub(crate) const RETURN_WHENS: [ReturnWhen; 3] = [
+    ReturnWhen::AllCompleted,
+    ReturnWhen::FirstCompleted,
+    ReturnWhen::FirstException,
+];
+
+/// Promises and, in the same order, their futures.
+pub(crate) type Pairs<T, E> = (Vec<Promise<T, E>>, Vec<Future<T, E>>);
+
+/// `n` fresh promise/future pairs, unzipped.
+pub(crate) fn pairs<T, E>(n: usize) -> Pairs<T, E> {
+    (0..n).map(|_| promise()).unzip()
+}
+
+/// Checks the shape every `wait` result must have: both lists ascending, and
+/// together every input position below `len` exactly once.
+pub(crate) fn assert_partition(done: &[usize], not_done: &[usize], len: usize) {
+    assert!(
+        done.windows(2).all(|w| w[0] < w[1]),
+        "done not ascending: {done:?}"
+    );
+    assert!(
+        not_done.windows(2).all(|w| w[0] < w[1]),
+        "not_done not ascending: {not_done:?}"
+    );
+    let mut all: Vec<usize> = done.iter().chain(not_done).copied().collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..len).collect::<Vec<_>>(), "{done:?} + {not_done:?}");
+}
 
 /// A loop count: `n` natively; under Miri, which runs about a thousand times
 /// slower, a hundredth of it (at least 2), still enough rounds to drive every
@@ -155,19 +190,6 @@ pub(crate) fn poll_with<F: std::future::Future + Unpin>(
     std::pin::Pin::new(fut).poll(&mut Context::from_waker(waker))
 }
 
-/// Runs `f` on its own thread and returns its result, or `None` if it did not
-/// finish within `limit` (the thread is then left blocked: a hang is a bug).
-pub(crate) fn within<R: Send + 'static>(
-    limit: Duration,
-    f: impl FnOnce() -> R + Send + 'static,
-) -> Option<R> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(limit).ok()
-}
-
 /// Runs `f` on its own thread and panics if it does not finish within
 /// [`HANG`]; a panic inside `f` is re-raised here.
 pub(crate) fn no_hang<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
@@ -193,15 +215,51 @@ pub(crate) fn has_waiters<T, E>(future: &Future<T, E>) -> bool {
     format!("{future:?}").contains("head")
 }
 
-/// Spins (yielding) until a waiter is linked into `future`'s list. Panics
-/// after [`HANG`]: then the waiter never registered, or `Debug` changed.
-pub(crate) fn await_registered<T, E>(future: &Future<T, E>) {
+/// Spins (yielding) until `registered` holds for `future`'s `Debug` output.
+/// Panics after [`HANG`] with `what`.
+fn spin_until<T, E>(future: &Future<T, E>, what: &str, registered: impl Fn(&str) -> bool) {
     let start = Instant::now();
-    while !has_waiters(future) {
-        assert!(
-            start.elapsed() < HANG,
-            "no waiter registered on {future:?} (or its Debug no longer shows the head)"
-        );
+    loop {
+        let now = format!("{future:?}");
+        if registered(&now) {
+            return;
+        }
+        assert!(start.elapsed() < HANG, "{what}: {now}");
         std::thread::yield_now();
     }
+}
+
+/// Spins (yielding) until a waiter is linked into `future`'s list. Panics
+/// after [`HANG`]: then the waiter never registered, or `Debug` changed.
+///
+/// It tells that *some* waiter is linked, so it proves a new one registered
+/// only while the list was empty before; otherwise use [`start_waiter`].
+pub(crate) fn await_registered<T, E>(future: &Future<T, E>) {
+    spin_until(
+        future,
+        "no waiter registered (or Debug no longer shows the head)",
+        |now| now.contains("head"),
+    );
+}
+
+/// Runs `start`, which starts one more waiter on `future` (a thread about to
+/// block, a task about to pend), and returns what it returned once that
+/// waiter is linked into `future`'s list, however many were linked before.
+///
+/// Calling it once per waiter counts them: after `n` calls, all `n` are
+/// registered. Exact, not timed: a node is pushed at the head of the list,
+/// and the nodes already linked belong to waiters that stay linked until the
+/// future completes, so the head `Debug` shows changes exactly when the new
+/// waiter's node is pushed. Hence what `start` starts must push exactly one
+/// node onto `future` (not `wait([f, f])`), every earlier waiter must stay
+/// linked (no time-outs), and `future` must stay pending until this returns.
+pub(crate) fn start_waiter<T, E, R>(future: &Future<T, E>, start: impl FnOnce() -> R) -> R {
+    let before = format!("{future:?}");
+    let started = start();
+    spin_until(
+        future,
+        "the new waiter never registered (or Debug no longer shows the head)",
+        |now| now != before && now.contains("head"),
+    );
+    started
 }
