@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{CountingWaker, await_registered, no_hang, owned, poll_with};
+use common::{CountingWaker, await_registered, no_hang, owned, poll_with, start_waiter};
 use forthcoming::{
     Failure, Future, ReturnWhen, Waitable, promise, wait_all_async, wait_any_async, wait_async,
 };
@@ -78,18 +78,19 @@ async fn tokio_await_already_completed_and_completed_later() {
     p.set_exception("early".into());
     assert_eq!(owned((&f).await), Err(Failure::Exception("early".into())));
 
+    // Eight tasks, each registered before the next starts, all pending
+    // when the value arrives.
     let (p, f) = promise::<u64, String>();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
-            let f = f.clone();
-            tokio::spawn(async move { owned((&f).await) })
+            let reader = f.clone();
+            start_waiter(&f, || tokio::spawn(async move { owned((&reader).await) }))
         })
         .collect();
-    let setter = complete_when_registered(p, &f, 7);
+    p.set_result(7);
     for task in tasks {
         assert_eq!(task.await.unwrap(), Ok(7));
     }
-    setter.join().unwrap();
 }
 
 #[test]

@@ -10,13 +10,13 @@
 
 mod common;
 
-use common::poll_with;
+use common::{clone_panics_waker, poll_with};
 use forthcoming::promise;
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::task::{RawWaker, RawWakerVTable, Wake, Waker};
+use std::task::{Wake, Waker};
 
 /// Set while a drop of the stuck waker would be the bug under test.
 static ARMED: AtomicBool = AtomicBool::new(false);
@@ -33,14 +33,6 @@ impl Drop for Stuck {
         assert!(!ARMED.load(SeqCst), "the stuck waker was dropped in a pin");
     }
 }
-
-fn clone_panics(_: *const ()) -> RawWaker {
-    panic!("clone panics")
-}
-
-fn ignore(_: *const ()) {}
-
-static CLONE_PANICS: RawWakerVTable = RawWakerVTable::new(clone_panics, ignore, ignore, ignore);
 
 /// On a fresh thread, polls a pending `.await` and completes it: that
 /// thread's first pin collects the crate's epoch garbage.
@@ -63,8 +55,7 @@ fn a_waker_stuck_by_a_panicking_clone_never_drops_inside_a_completion() {
         scope.spawn(|| {
             let mut wait = (&future).into_future();
             assert!(poll_with(&mut wait, &Waker::from(Arc::new(Stuck))).is_pending());
-            // SAFETY: every function of the vtable ignores the data pointer.
-            let bad = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &CLONE_PANICS)) };
+            let bad = clone_panics_waker();
             let repoll = catch_unwind(AssertUnwindSafe(|| poll_with(&mut wait, &bad)));
             assert!(repoll.is_err(), "the clone panics inside the re-poll");
             drop(wait); // the slot is locked: the stuck waker stays in the waiter

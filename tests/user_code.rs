@@ -6,8 +6,10 @@
 
 mod common;
 
-use common::{CountingWaker, has_waiters, no_hang, poll_with, start_waiter};
-use forthcoming::{Completion, Failure, Future, promise, wait_any_async};
+use common::{CountingWaker, clone_panics_waker, has_waiters, no_hang, poll_with, start_waiter};
+use forthcoming::{
+    Completion, Failure, Future, ReturnWhen, promise, wait_all_async, wait_any_async, wait_async,
+};
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -236,4 +238,47 @@ fn run_survives_a_panic_payload_whose_drop_panics() {
         Err(Failure::Panicked(panic)) => assert_eq!(panic.message(), None),
         other => panic!("expected Panicked, got {other:?}"),
     }
+}
+
+/// Polls `wait` with a waker whose `clone` panics (the panic comes out of
+/// the poll), then with a counting waker: that one must be woken when
+/// `complete` runs, though atomic-waker's slot of the first registration
+/// stays locked.
+fn repoll_after_a_panicking_clone<F: std::future::Future + Unpin>(
+    mut wait: F,
+    complete: impl FnOnce(),
+) -> F::Output {
+    assert!(poll_with(&mut wait, Waker::noop()).is_pending());
+    let repoll = catch_unwind(AssertUnwindSafe(|| {
+        poll_with(&mut wait, &clone_panics_waker()).is_pending()
+    }));
+    assert!(repoll.is_err(), "the clone's panic comes out of the poll");
+    let (counter, waker) = CountingWaker::new();
+    assert!(poll_with(&mut wait, &waker).is_pending());
+    complete();
+    assert_eq!(counter.wakes(), 1, "the waker after the panic is woken");
+    match poll_with(&mut wait, &waker) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("ready after its wake-up"),
+    }
+}
+
+#[test]
+fn a_repoll_after_a_panicking_waker_clone_is_still_woken() {
+    let (p, f) = promise::<u32, ()>();
+    let outcome = repoll_after_a_panicking_clone(f.into_future(), || p.set_result(1));
+    assert_eq!(outcome, Ok(&1));
+
+    let [(p, f), (_q, g)] = [promise::<u32, ()>(), promise()];
+    let any = repoll_after_a_panicking_clone(wait_any_async([&f, &g]), || p.set_result(2));
+    assert_eq!(any, Some(0));
+
+    let [(p, f), (q, g)] = [promise::<u32, ()>(), promise()];
+    q.set_result(3);
+    repoll_after_a_panicking_clone(wait_all_async([&f, &g]), || p.set_result(4));
+
+    let [(p, f), (_q, g)] = [promise::<u32, ()>(), promise()];
+    let group = wait_async([&f, &g], ReturnWhen::FirstException);
+    let split = repoll_after_a_panicking_clone(group, || p.set_exception(()));
+    assert_eq!(split, (vec![0], vec![1]));
 }

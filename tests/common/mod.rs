@@ -10,7 +10,7 @@ pub(crate) mod alloc;
 use forthcoming::{Failure, Future, Promise, ReturnWhen, promise};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
 use std::time::{Duration, Instant};
 
 /// How long a test may block before the hang guard calls it a hang. Generous:
@@ -262,4 +262,19 @@ pub(crate) fn start_waiter<T, E, R>(future: &Future<T, E>, start: impl FnOnce() 
         |now| now != before && now.contains("head"),
     );
     started
+}
+
+fn clone_panics(_: *const ()) -> RawWaker {
+    panic!("clone panics")
+}
+
+fn ignore(_: *const ()) {}
+
+static CLONE_PANICS: RawWakerVTable = RawWakerVTable::new(clone_panics, ignore, ignore, ignore);
+
+/// A waker whose `clone` panics: storing it in atomic-waker's slot (a
+/// re-poll) panics halfway and leaves the slot locked.
+pub(crate) fn clone_panics_waker() -> Waker {
+    // SAFETY: every function of the vtable ignores the data pointer.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &CLONE_PANICS)) }
 }
