@@ -4,7 +4,9 @@
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{ReturnWhen, promise, wait, wait_all, wait_any};
-use forthcoming_loom_tests::{explore, explore_three_threads, two_completers_one_winner};
+use forthcoming_loom_tests::{
+    explore, explore_at, explore_outcomes, explore_three_threads, two_completers_one_winner,
+};
 use loom::thread;
 use std::time::Duration;
 
@@ -13,12 +15,16 @@ const LONG: Duration = Duration::from_secs(3600);
 
 #[test]
 fn wait_any_two_completers_one_winner() {
-    explore_three_threads(|| two_completers_one_winner(|futures| wait_any(futures)));
+    // Bound 1 with eager collection too (about two minutes on one core): at
+    // bound 0 it explored only 40 interleavings.
+    explore_at(1, 40_000, || {
+        two_completers_one_winner(|futures| wait_any(futures));
+    });
 }
 
 #[test]
 fn first_completed_returns_the_completion_in_done() {
-    explore(|| {
+    explore(270, || {
         let (p0, f0) = promise::<u32, ()>();
         let (_p1, f1) = promise::<u32, ()>();
         let producer = thread::spawn(move || p0.set_result(5));
@@ -32,7 +38,7 @@ fn first_completed_returns_the_completion_in_done() {
 
 #[test]
 fn wait_any_timeout_races_completion() {
-    explore(|| {
+    explore_outcomes(1100, &["f0 done", "timed out"], |outcomes| {
         let (p0, f0) = promise::<u32, ()>();
         let (_p1, f1) = promise::<u32, ()>();
         let producer = thread::spawn(move || p0.set_result(5));
@@ -44,6 +50,9 @@ fn wait_any_timeout_races_completion() {
         );
         if done == [0] {
             assert_eq!(f0.get_result(), Ok(&5));
+            outcomes.reached("f0 done");
+        } else {
+            outcomes.reached("timed out");
         }
         producer.join().unwrap();
     });
@@ -51,7 +60,7 @@ fn wait_any_timeout_races_completion() {
 
 #[test]
 fn first_exception_success_and_failure_race() {
-    explore_three_threads(|| {
+    explore_three_threads(5500, || {
         let (p0, f0) = promise::<u32, &str>();
         let (p1, f1) = promise::<u32, &str>();
         let a = thread::spawn(move || p0.set_result(0));
@@ -67,7 +76,7 @@ fn first_exception_success_and_failure_race() {
 
 #[test]
 fn all_completed_countdown_with_concurrent_completions() {
-    explore_three_threads(|| {
+    explore_three_threads(5500, || {
         let (p0, f0) = promise::<u32, ()>();
         let (p1, f1) = promise::<u32, ()>();
         let a = thread::spawn(move || p0.set_result(0));
@@ -81,7 +90,7 @@ fn all_completed_countdown_with_concurrent_completions() {
 
 #[test]
 fn all_completed_countdown_races_registration() {
-    explore(|| {
+    explore(1000, || {
         let (p0, f0) = promise::<u32, ()>();
         let (p1, f1) = promise::<u32, ()>();
         let producer = thread::spawn(move || {
@@ -96,7 +105,7 @@ fn all_completed_countdown_races_registration() {
 
 #[test]
 fn group_detach_races_complete() {
-    explore(|| {
+    explore_outcomes(1100, &["f0 done", "f0 pending"], |outcomes| {
         let (p0, f0) = promise::<u32, ()>();
         let (_p1, f1) = promise::<u32, ()>();
         let producer = thread::spawn(move || p0.set_result(3));
@@ -106,6 +115,9 @@ fn group_detach_races_complete() {
         assert!(not_done.contains(&1));
         if done.contains(&0) {
             assert_eq!(f0.get_result(), Ok(&3));
+            outcomes.reached("f0 done");
+        } else {
+            outcomes.reached("f0 pending");
         }
         producer.join().unwrap();
     });
@@ -113,7 +125,7 @@ fn group_detach_races_complete() {
 
 #[test]
 fn two_multi_waiters_share_a_future() {
-    explore_three_threads(|| {
+    explore_three_threads(70_000, || {
         let (pa, fa) = promise::<u32, ()>();
         let (pb, fb) = promise::<u32, ()>();
         let (_pc, fc) = promise::<u32, ()>();
