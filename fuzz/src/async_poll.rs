@@ -1,21 +1,28 @@
 //! Target `async_poll`: one thread polls `(&future).into_future()` and the
 //! async group waits by hand, with counting wakers, re-polls them with other
 //! wakers, drops them, and completes promises in between; the model says
-//! which waker every completion must wake, and what every poll returns.
+//! which waker every completion must wake, and what every poll returns. A
+//! poll may also pass a waker whose `clone` panics: the model says whether
+//! the poll panics, and after the panic the wait is unregistered (its old
+//! waker never woken, leaked in the locked slot) until a later poll
+//! registers it afresh.
 
 use super::common::{
     BUDGET_MICROS, Budget, Completer, CountingWaker, DropLog, Expected, Fut, MAX_OPS, MAX_PAIRS,
-    MAX_SET, Prom, Tracked, When, decode, fmt_ops, pick, poll_once, satisfied, split, trace,
+    MAX_SET, Prom, Tracked, When, decode, expecting_panic, fmt_ops, pick, poll_once, satisfied,
+    split, trace,
 };
 use arbitrary::Arbitrary;
 use forthcoming::{
     Completion, Failure, ReturnWhen, Wait, WaitAll, WaitAny, promise, wait, wait_all_async,
     wait_any_async, wait_async,
 };
+use std::any::Any;
 use std::fmt;
 use std::future::IntoFuture;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::task::{Poll, Waker};
+use std::task::{Poll, RawWaker, RawWakerVTable, Waker};
 
 /// At most this many live async waits.
 const MAX_WAITERS: usize = 8;
@@ -86,10 +93,51 @@ pub enum Op {
 pub enum WakerChoice {
     /// A new one.
     Fresh,
-    /// The one this wait was last polled with (a new one if none).
+    /// The counting waker this wait was last polled with (a new one if
+    /// none).
     Latest,
     /// Any existing one (perhaps another wait's).
     Other(u8),
+    /// One whose `clone` panics ([`clone_panics_waker`]): a poll that stores
+    /// it panics, and leaves the wait unregistered.
+    ClonePanics,
+}
+
+/// The message of the panic of [`clone_panics_waker`]'s `clone`.
+const CLONE_PANIC: &str = "fuzz: waker clone panics";
+
+/// Panics with [`CLONE_PANIC`]: the `clone` of [`clone_panics_waker`].
+fn clone_panics(_: *const ()) -> RawWaker {
+    panic!("{}", CLONE_PANIC)
+}
+
+/// Does nothing: `wake`, `wake_by_ref` and `drop` of [`clone_panics_waker`],
+/// which owns nothing.
+fn ignore(_: *const ()) {}
+
+/// The vtable of [`clone_panics_waker`].
+static CLONE_PANICS: RawWakerVTable = RawWakerVTable::new(clone_panics, ignore, ignore, ignore);
+
+/// A waker whose `clone` panics (so atomic-waker, storing it, panics with
+/// its slot locked) and that owns nothing, so nothing leaks through it.
+fn clone_panics_waker() -> Waker {
+    // SAFETY: no function of the vtable reads the data pointer, and none
+    // has anything to release.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &CLONE_PANICS)) }
+}
+
+/// Panics unless `payload` is the panic of [`clone_panics_waker`]'s `clone`
+/// (any other panic out of a poll is the crate's, and a failure).
+fn assert_clone_panic(payload: &(dyn Any + Send)) {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied());
+    assert_eq!(
+        message,
+        Some(CLONE_PANIC),
+        "a poll panicked, but not in the waker's clone"
+    );
 }
 
 /// A decoded input.
@@ -201,8 +249,11 @@ struct Waiter<'a> {
     kind: Kind,
     /// Life phase.
     phase: Phase,
-    /// The waker it was last polled with.
+    /// The counting waker it was last polled with.
     latest: Option<usize>,
+    /// Whether its answer was known at creation (a group wait with nothing
+    /// to register): then every poll is `Ready` without touching the waker.
+    settled: bool,
 }
 
 /// The model state beside the handles and waits.
@@ -217,6 +268,9 @@ struct Model {
     wakers: Vec<(Arc<CountingWaker>, Waker)>,
     /// How many wake-ups each waker must have had.
     wakes: Vec<usize>,
+    /// How many clones of each waker are stuck in a slot that a panicking
+    /// `clone` locked: leaked by the crate, never woken nor dropped.
+    stuck: Vec<usize>,
     /// Time-out budget.
     budget: Budget,
 }
@@ -242,7 +296,17 @@ impl Model {
         }
     }
 
-    /// A waker for a poll of a wait last polled with `latest`.
+    /// Whether polling a wait now touches the waker (stores it, or replaces
+    /// the stored one): every poll but a `Completion`'s once its future is
+    /// done and a settled group wait's.
+    fn touches_waker(&self, waiter: &Waiter<'_>) -> bool {
+        match waiter.kind {
+            Kind::Completion => self.expected[waiter.inputs[0]].is_none(),
+            _ => !waiter.settled,
+        }
+    }
+
+    /// A counting waker for a poll of a wait last polled with `latest`.
     fn waker(&mut self, choice: WakerChoice, latest: Option<usize>) -> usize {
         let fresh = |model: &mut Model| {
             if model.wakers.len() == MAX_WAKERS {
@@ -252,6 +316,7 @@ impl Model {
             let waker = Waker::from(Arc::clone(&counter));
             model.wakers.push((counter, waker));
             model.wakes.push(0);
+            model.stuck.push(0);
             model.wakers.len() - 1
         };
         match (choice, latest) {
@@ -286,6 +351,7 @@ pub fn run(input: &Input) {
         expected: vec![None; pairs],
         wakers: Vec::new(),
         wakes: Vec::new(),
+        stuck: Vec::new(),
         budget: Budget::new(BUDGET_MICROS),
     };
     let mut handles: Vec<(usize, Fut)> = Vec::new();
@@ -316,6 +382,7 @@ pub fn run(input: &Input) {
         promises,
         wakers,
         wakes,
+        stuck,
         ..
     } = model;
     drop(promises);
@@ -325,6 +392,23 @@ pub fn run(input: &Input) {
             wakes[w],
             "waker w{w} woken during tear-down"
         );
+        // Every wait is gone: the crate holds no clone of the waker any
+        // more but the ones stuck in locked slots (the model holds two).
+        assert_eq!(
+            Arc::strong_count(counter),
+            2 + stuck[w],
+            "waker w{w}: clones held after tear-down ({} stuck in locked slots)",
+            stuck[w]
+        );
+        for _ in 0..stuck[w] {
+            // SAFETY: the count above shows that the stuck clones are the
+            // only ones besides the model's; each sits in a slot that the
+            // crate never reads again and frees without dropping it (see
+            // `Parker::Task` in src/waiter.rs), so releasing its reference
+            // here is the drop it will never get (and spares LeakSanitizer
+            // a report).
+            unsafe { Arc::decrement_strong_count(Arc::as_ptr(counter)) };
+        }
     }
     log.assert_all_dropped_once();
 }
@@ -395,6 +479,7 @@ fn apply<'a>(
                 kind: Kind::Completion,
                 phase: Phase::Fresh,
                 latest: None,
+                settled: false,
             });
         }
         Op::NewAny { ref set } => {
@@ -415,6 +500,7 @@ fn apply<'a>(
                 kind: Kind::Any(known),
                 phase: Phase::Fresh,
                 latest: None,
+                settled: known.is_some(),
             });
         }
         Op::NewAll { ref set } => {
@@ -422,12 +508,16 @@ fn apply<'a>(
                 return;
             }
             let set = resolve(set);
+            let inputs: Vec<usize> = set.iter().map(|&i| handles[i].0).collect();
+            // Nothing pending: nothing to register.
+            let settled = model.states(&inputs).iter().all(Option::is_some);
             waiters.push(Waiter {
                 live: Live::All(wait_all_async(set.iter().map(|&i| &handles[i].1))),
-                inputs: set.iter().map(|&i| handles[i].0).collect(),
+                inputs,
                 kind: Kind::All,
                 phase: Phase::Fresh,
                 latest: None,
+                settled,
             });
         }
         Op::NewWait { ref set, when } => {
@@ -436,12 +526,16 @@ fn apply<'a>(
             if !room {
                 return;
             }
+            let inputs: Vec<usize> = set.iter().map(|&i| handles[i].0).collect();
+            // The condition held at creation: nothing to register.
+            let settled = satisfied(&model.states(&inputs), when);
             waiters.push(Waiter {
                 live: Live::Wait(wait_async(set.iter().map(|&i| &handles[i].1), when)),
-                inputs: set.iter().map(|&i| handles[i].0).collect(),
+                inputs,
                 kind: Kind::Wait(when),
                 phase: Phase::Fresh,
                 latest: None,
+                settled,
             });
         }
         Op::Poll { w, waker } => {
@@ -460,22 +554,65 @@ fn apply<'a>(
             if let Phase::Pending(_) = waiter.phase {
                 assert!(!over, "over, but its waker was not woken");
             }
-            let k = model.waker(waker, waiter.latest);
-            let waker = model.wakers[k].1.clone();
-            let waiter = &mut waiters[w];
-            let got = waiter.live.poll(&waker);
+            let kind = waiter.kind;
+            let touches = model.touches_waker(waiter);
+            let (got, k) = match waker {
+                WakerChoice::ClonePanics => {
+                    let waiter = &mut waiters[w];
+                    let polled = expecting_panic(|| {
+                        catch_unwind(AssertUnwindSafe(|| waiter.live.poll(&clone_panics_waker())))
+                    });
+                    match polled {
+                        Ok(got) => {
+                            assert!(
+                                !touches,
+                                "{kind:?} polled with a panicking waker gave {got:?}, not the panic"
+                            );
+                            (got, None)
+                        }
+                        Err(panic) => {
+                            trace(format_args!(
+                                "      wait {w} ({kind:?}) polled with a panicking waker: panicked"
+                            ));
+                            assert!(
+                                touches,
+                                "{kind:?}: a poll that must not touch the waker panicked"
+                            );
+                            assert_clone_panic(&*panic);
+                            // The wait dropped its registration: its waker (if the
+                            // slot held one, not taken by a wake) is stuck in the
+                            // locked slot, never to be woken; the next poll
+                            // registers afresh, as a first poll.
+                            if let Phase::Pending(stuck) = waiter.phase {
+                                model.stuck[stuck] += 1;
+                            }
+                            waiter.phase = Phase::Fresh;
+                            return;
+                        }
+                    }
+                }
+                choice => {
+                    let k = model.waker(choice, waiter.latest);
+                    let waker = model.wakers[k].1.clone();
+                    let waiter = &mut waiters[w];
+                    waiter.latest = Some(k);
+                    (waiter.live.poll(&waker), Some(k))
+                }
+            };
             trace(format_args!(
-                "      wait {w} ({:?}) polled with w{k}: {got:?}",
-                waiter.kind
+                "      wait {w} ({kind:?}) polled with {}: {got:?}",
+                k.map_or("a panicking waker".into(), |k| format!("w{k}"))
             ));
-            waiter.latest = Some(k);
+            let waiter = &mut waiters[w];
             match got {
                 Poll::Pending => {
-                    assert!(!over, "Pending, but the wait is over ({:?})", waiter.kind);
+                    assert!(!over, "Pending, but the wait is over ({kind:?})");
+                    // Not over, so the poll touched the waker: a counting one.
+                    let k = k.expect("a poll with a panicking waker that touches it panics");
                     waiter.phase = Phase::Pending(k);
                 }
                 Poll::Ready(output) => {
-                    assert!(over, "Ready, but the wait is not over ({:?})", waiter.kind);
+                    assert!(over, "Ready, but the wait is not over ({kind:?})");
                     check_output(model, waiter, output);
                     waiter.phase = Phase::Ready;
                 }
@@ -513,11 +650,14 @@ fn check_output(model: &Model, waiter: &Waiter<'_>, output: Output<'_>) {
             assert_eq!(got, known, "wait_any_async answer known at creation");
         }
         (Kind::Any(None), Output::Any(got)) => match waiter.phase {
-            // Over at the first poll: registration finds the lowest done input.
+            // Over at its first poll since it last registered (the first
+            // poll, or the first after a panicking waker's poll dropped its
+            // registration, whatever completed first before that): the
+            // registrar decides anew, and finds the lowest done input.
             Phase::Fresh => assert_eq!(
                 got,
                 states.iter().position(Option::is_some),
-                "wait_any_async over {states:?} at its first poll"
+                "wait_any_async over {states:?} at its first poll since it registered"
             ),
             // Woken: the first pair to complete since registration won.
             Phase::Woken(Some(pair)) => {
