@@ -3,8 +3,8 @@
 use crate::decision::Rule;
 use crate::failure::Failure;
 use crate::future::Future;
+use crate::registration::Registration;
 use crate::waitable::sealed::Sealed;
-use crate::waiter::Registration;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};

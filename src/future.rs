@@ -1,12 +1,12 @@
 //! The read side: a cloneable handle on the outcome, with the blocking API
 //! of both seeds (`get_result`, `check_success`, `result(timeout)`, ...).
 
-use crate::block::{block, deadline_after};
 use crate::decision::Rule;
 use crate::failure::{Failure, ResultError};
 use crate::id::FutureId;
 use crate::inner::{Inner, Outcome};
 use crate::list::WaitList;
+use crate::registration::{block, deadline_after};
 use crate::waitable::{Waitable, sealed};
 use std::backtrace::Backtrace;
 use std::fmt;

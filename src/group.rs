@@ -1,9 +1,9 @@
 //! Waiting on many futures at once: `wait_any`, `wait_all` and
 //! `wait(futures, timeout, return_when)`, with one parker for all of them.
 
-use crate::block::{block, deadline_after};
 use crate::decision::Rule;
 use crate::list::WaitList;
+use crate::registration::{block, deadline_after};
 use crate::waitable::{Waitable, wait_list_of};
 use std::time::{Duration, Instant};
 

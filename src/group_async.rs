@@ -3,8 +3,8 @@
 use crate::decision::Rule;
 use crate::group::{ReturnWhen, Scan, first_done, pending_lists};
 use crate::list::WaitList;
+use crate::registration::Registration;
 use crate::waitable::{Waitable, wait_list_of};
-use crate::waiter::Registration;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};

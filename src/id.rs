@@ -1,7 +1,7 @@
 //! Process-unique future ids, assigned lazily so that creating a promise
 //! costs no shared counter.
 
-use crate::sync::{AtomicU64, next_process_unique};
+use crate::sync::AtomicU64;
 use std::fmt;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -43,4 +43,12 @@ impl LazyId {
             Err(winner) => FutureId(winner),
         }
     }
+}
+
+/// A process-wide counter for future ids. It publishes no data, so it is a
+/// plain std atomic even under loom (loom atomics cannot live in a `static`).
+fn next_process_unique() -> u64 {
+    use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering::Relaxed};
+    static NEXT: StdAtomicU64 = StdAtomicU64::new(1);
+    NEXT.fetch_add(1, Relaxed)
 }

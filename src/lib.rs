@@ -56,9 +56,9 @@
 //!   before the panic goes on; polled again, it registers afresh and is
 //!   woken as usual.
 
-mod block;
 mod completion;
 mod decision;
+mod epoch;
 mod failure;
 mod future;
 mod group;
@@ -67,6 +67,7 @@ mod id;
 mod inner;
 mod list;
 mod promise;
+mod registration;
 mod state;
 mod sync;
 mod unwind;

@@ -45,13 +45,16 @@
 //! the futures' last atomic accesses before the promise frees the
 //! allocation; loom does not check a free against atomic accesses).
 
-use crate::state::State;
+use crate::state;
 use crate::sync::AtomicPtr;
 use crate::unwind::{PanicPayload, drop_payload};
 use crate::waiter::Waiter;
 use crossbeam_epoch::Guard;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+
+/// The state word of a list of [`Node`]s.
+pub(crate) type State = state::State<Node>;
 
 /// Tag bit on `Node::next`: the owner is detaching this node.
 const MARK: usize = 0b1;
@@ -271,7 +274,7 @@ impl WaitList {
     fn take_waiters(&self, done: *mut Node, failed: bool) -> Wakeups {
         // Pin before taking the list: a detacher that sees the word complete
         // retires its waiter at once, and only this pin keeps it alive.
-        let guard = crate::sync::pin();
+        let guard = crate::epoch::pin();
         // ORDERING: Release publishes the outcome; Acquire makes the nodes
         // pushed (Release) before this swap readable, and, if the word was
         // `ABANDONED`, every future's use of the allocation (Released in
@@ -300,7 +303,7 @@ impl WaitList {
         self.word
             .fetch_update(AcqRel, Acquire, |word| {
                 let state = State::from_raw(word);
-                (!state.is_complete()).then(|| state.abandoned().into_raw())
+                (!state.is_complete()).then(|| state.with_abandoned().into_raw())
             })
             .is_err()
     }

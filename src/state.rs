@@ -4,7 +4,7 @@
 //! | value                       | phase    | meaning                           |
 //! |-----------------------------|----------|-----------------------------------|
 //! | null                        | pending  | nobody waits                      |
-//! | pointer to a [`Node`]       | pending  | head of the intrusive waiter list |
+//! | pointer to a node           | pending  | head of the intrusive waiter list |
 //! | `COMPLETE`                  | complete | outcome is a value                |
 //! | `COMPLETE \| FAILED`         | complete | outcome is a failure              |
 //! | `ABANDONED` (\| head)        | pending  | the last future is gone           |
@@ -23,7 +23,6 @@
 //! under `ABANDONED` only if a registered wait was leaked with `mem::forget`:
 //! its waiter is leaked too, so the completer may still walk it.)
 
-use crate::list::Node;
 use std::fmt;
 
 /// Tag bit: the future is complete and its outcome is published.
@@ -35,29 +34,37 @@ const ABANDONED: usize = 0b100;
 /// Every tag bit: a node pointer has none (nodes are 8-aligned).
 const TAGS: usize = COMPLETE | FAILED | ABANDONED;
 
-/// A decoded copy of the state word.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct State(*mut Node);
+/// A decoded copy of the state word, whose pending value points to an `N`
+/// (the list's node type; the word knows nothing else of it).
+pub(crate) struct State<N>(*mut N);
 
-impl State {
+impl<N> Clone for State<N> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<N> Copy for State<N> {}
+
+impl<N> State<N> {
     /// Pending, with no waiter.
-    pub(crate) const EMPTY: State = State(std::ptr::null_mut());
+    pub(crate) const EMPTY: State<N> = State(std::ptr::null_mut());
 
     /// Wraps a raw word read from the atomic.
     #[inline]
-    pub(crate) fn from_raw(word: *mut Node) -> State {
+    pub(crate) fn from_raw(word: *mut N) -> State<N> {
         State(word)
     }
 
     /// The raw word to store in the atomic.
     #[inline]
-    pub(crate) fn into_raw(self) -> *mut Node {
+    pub(crate) fn into_raw(self) -> *mut N {
         self.0
     }
 
     /// The terminal word for an outcome that is a failure or not.
     #[inline]
-    pub(crate) fn completed(failed: bool) -> State {
+    pub(crate) fn completed(failed: bool) -> State<N> {
         let tag = if failed { COMPLETE | FAILED } else { COMPLETE };
         State(std::ptr::without_provenance_mut(tag))
     }
@@ -82,13 +89,13 @@ impl State {
 
     /// The same word with `ABANDONED` set.
     #[inline]
-    pub(crate) fn abandoned(self) -> State {
+    pub(crate) fn with_abandoned(self) -> State<N> {
         State(self.0.map_addr(|a| a | ABANDONED))
     }
 
     /// The head of the waiter list; null when empty or complete.
     #[inline]
-    pub(crate) fn head(self) -> *mut Node {
+    pub(crate) fn head(self) -> *mut N {
         if self.is_complete() {
             std::ptr::null_mut()
         } else {
@@ -97,7 +104,7 @@ impl State {
     }
 }
 
-impl fmt::Debug for State {
+impl<N> fmt::Debug for State<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.is_complete(), self.is_failure()) {
             (true, true) => f.write_str("Complete(failure)"),

@@ -1,0 +1,195 @@
+//! A registration: one waiter linked into the lists of the futures it waits
+//! on, owned by the wait call (blocking or async) and unlinked when dropped.
+
+use crate::decision::{Decision, Rule};
+use crate::epoch;
+use crate::list::{Node, WaitList};
+use crate::sync::{self, thread};
+use crate::waiter::{Parker, Waiter};
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::ptr::NonNull;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+/// The owner's handle on a registered waiter. Dropping it detaches every node
+/// and retires the waiter through the epoch.
+#[derive(Debug)]
+pub(crate) struct Registration<'a> {
+    /// Points to a `Box<Waiter>` leaked at registration, freed by the epoch.
+    waiter: NonNull<Waiter>,
+    /// How many nodes, from the first, registration tried to push.
+    pushed: usize,
+    /// The lists the nodes point to must outlive the registration.
+    lists: PhantomData<&'a WaitList>,
+}
+
+// SAFETY: the registration only hands out `&Decision`/`&Parker` (both `Sync`
+// and `Send`: atomics, `Thread`, `AtomicWaker`) and, on drop, detaches nodes
+// from lists it borrows for `'a` with a `Sync` API; nothing in it is tied to
+// the thread that created it.
+unsafe impl Send for Registration<'_> {}
+// SAFETY: `&Registration` gives access to the same `Sync` parts only.
+unsafe impl Sync for Registration<'_> {}
+
+impl<'a> Registration<'a> {
+    /// Links one waiter into every list, in order, stopping early once the
+    /// decision is satisfied. A list found complete is notified by the
+    /// registrar itself, so every future counts exactly once.
+    ///
+    /// Two allocations: the waiter, and its nodes. The nodes' buffer is
+    /// sized by the iterator's upper bound, which every caller keeps to a
+    /// count it has already scanned (a collected `Vec`, or `take(pending)`),
+    /// so a loose lower bound (a `filter` upstream) costs no regrowth; an
+    /// iterator that then yields fewer costs one shrinking reallocation.
+    pub(crate) fn new(
+        lists: impl IntoIterator<Item = &'a WaitList>,
+        rule: Rule,
+        parker: Parker,
+    ) -> Registration<'a> {
+        let lists = lists.into_iter();
+        let (lower, upper) = lists.size_hint();
+        let mut nodes = Vec::with_capacity(upper.unwrap_or(lower));
+        // Built before the waiter, so a panicking iterator leaks nothing.
+        nodes.extend(
+            lists
+                .enumerate()
+                .map(|(index, list)| Node::new(list, index)),
+        );
+        let decision = Decision::new(rule, nodes.len());
+        let waiter = Waiter::allocate(decision, parker, nodes.into_boxed_slice());
+        // SAFETY: the waiter stays allocated until `drop` retires it.
+        let shared = unsafe { waiter.as_ref() };
+        let mut pushed = 0;
+        for node in shared.nodes() {
+            if shared.decision().is_satisfied() {
+                break;
+            }
+            pushed += 1;
+            // SAFETY: the list is borrowed for `'a`, which outlives `self`. The
+            // node is fresh, lives in the waiter's allocation (stable
+            // address), and is detached in `drop` before retirement.
+            if let Err(state) = unsafe { node.list().push(node) } {
+                // The registrar counts this future itself. It owes no wake-up:
+                // its caller checks the decision before it parks or pends.
+                shared.decision().notify(pushed - 1, state.is_failure());
+            }
+        }
+        shared.decision().end_registration();
+        Registration {
+            waiter,
+            pushed,
+            lists: PhantomData,
+        }
+    }
+
+    fn waiter(&self) -> &Waiter {
+        // SAFETY: the waiter is freed only after `drop`, and the reference
+        // cannot outlive `&self`.
+        unsafe { self.waiter.as_ref() }
+    }
+
+    /// The decision word.
+    pub(crate) fn decision(&self) -> &Decision {
+        self.waiter().decision()
+    }
+
+    /// An async wait's registration with `waker` in place, for a poll about
+    /// to check the decision: the one in `slot` with its waker replaced (a
+    /// re-poll registers nothing anew), or a new one on `lists`.
+    ///
+    /// If the waker's `clone` (or the old waker's `drop`) panics while
+    /// atomic-waker stores it, the slot is locked for good and would never
+    /// wake again. The registration is then dropped (leaking the waker stuck
+    /// in it, see [`Parker::Task`]) before the panic goes on, so a later
+    /// poll registers afresh and no wake-up is lost.
+    pub(crate) fn with_waker<'s, L: IntoIterator<Item = &'a WaitList>>(
+        slot: &'s mut Option<Registration<'a>>,
+        waker: &Waker,
+        lists: impl FnOnce() -> L,
+        rule: Rule,
+    ) -> &'s Registration<'a> {
+        if let Some(registration) = slot {
+            let stored = catch_unwind(AssertUnwindSafe(|| registration.set_waker(waker)));
+            if let Err(panic) = stored {
+                *slot = None;
+                resume_unwind(panic);
+            }
+        }
+        slot.get_or_insert_with(|| Registration::new(lists(), rule, Parker::task(waker)))
+    }
+
+    /// Replaces the task's waker.
+    fn set_waker(&self, waker: &Waker) {
+        if let Parker::Task(slot) = self.waiter().parker() {
+            sync::register_waker(slot, waker);
+        }
+    }
+
+    /// Blocks the calling thread (whose parker this must be) until the
+    /// decision is satisfied or `deadline` passes. Returns whether it is
+    /// satisfied. Spurious wake-ups are absorbed; no epoch guard is held.
+    pub(crate) fn park(&self, deadline: Option<Instant>) -> bool {
+        // No spinning before the first park: on a machine with few cores a
+        // spinning waiter steals the time the completer needs (measured: it
+        // doubled the cross-thread round trip on 2 cores).
+        let decision = self.decision();
+        loop {
+            if decision.is_satisfied() {
+                return true;
+            }
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    if sync::park_until(deadline) {
+                        return decision.is_satisfied();
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        let waiter = self.waiter();
+        waiter.decision().cancel();
+        // Dropped last, unpinned, once the waiter is detached and retired:
+        // the task's waker is user code, and may panic or block.
+        let waker = waiter.parker().take_waker();
+        let guard = epoch::pin();
+        // Newest first: a future listed several times has its newest node at
+        // the head, so each detach unlinks at the head instead of walking
+        // past every later duplicate (oldest first is quadratic).
+        for node in waiter.nodes()[..self.pushed].iter().rev() {
+            // SAFETY: the lists outlive `'a`, this registration owns the node,
+            // detaches it once, and `guard` is held until the retirement below.
+            unsafe { node.list().detach(node, &guard) };
+        }
+        // SAFETY: allocated in `new`, retired once, here; every node is now
+        // unreachable for a thread that pins later (detach's guarantee).
+        unsafe { Waiter::retire(self.waiter, &guard) };
+        drop(guard);
+        epoch::collect_eagerly();
+        drop(waker);
+    }
+}
+
+/// Blocks the calling thread on `lists` under `rule` until the decision is
+/// satisfied or `deadline` passes. Returns the winning position under
+/// [`Rule::First`] (always `Some` when `deadline` is `None`).
+pub(crate) fn block<'a>(
+    lists: impl IntoIterator<Item = &'a WaitList>,
+    rule: Rule,
+    deadline: Option<Instant>,
+) -> Option<usize> {
+    let registration = Registration::new(lists, rule, Parker::current_thread());
+    registration.park(deadline);
+    registration.decision().winner()
+}
+
+/// The deadline `timeout` from now; `None` (wait forever) when it is too far
+/// to represent, so `Duration::MAX` never panics.
+pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
