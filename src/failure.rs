@@ -1,6 +1,7 @@
 //! Why a future did not produce a value, and the error of a timed read.
 
 use std::any::Any;
+use std::backtrace::Backtrace;
 use std::error::Error;
 use std::fmt;
 
@@ -51,6 +52,26 @@ impl<E: Error + 'static> Error for Failure<E> {
             Failure::Exception(error) => Some(error),
             Failure::Panicked(_) | Failure::BrokenPromise => None,
         }
+    }
+}
+
+/// A failure with the backtrace captured where it was set: what a failed
+/// future stores.
+#[derive(Debug)]
+pub(crate) struct TracedFailure<E> {
+    /// What went wrong.
+    pub(crate) failure: Failure<E>,
+    /// Where it was set (honours `RUST_BACKTRACE`).
+    pub(crate) backtrace: Backtrace,
+}
+
+impl<E> TracedFailure<E> {
+    /// `failure`, with a backtrace of the caller, boxed for the outcome.
+    pub(crate) fn here(failure: Failure<E>) -> Box<TracedFailure<E>> {
+        Box::new(TracedFailure {
+            failure,
+            backtrace: Backtrace::capture(),
+        })
     }
 }
 

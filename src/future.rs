@@ -4,15 +4,12 @@
 use crate::decision::Rule;
 use crate::failure::{Failure, ResultError};
 use crate::id::FutureId;
-use crate::inner::{Inner, Outcome};
+use crate::inner::{Inner, ReadHandle};
 use crate::list::WaitList;
 use crate::registration::{block, deadline_after};
 use crate::waitable::{Waitable, sealed};
 use std::backtrace::Backtrace;
 use std::fmt;
-use std::marker::PhantomData;
-use std::mem::ManuallyDrop;
-use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 /// A handle on the outcome of a [`Promise`](crate::Promise): a value `T` or a
@@ -39,31 +36,18 @@ use std::time::{Duration, Instant};
 /// ```
 pub struct Future<T, E> {
     /// One counted handle on the shared state.
-    inner: NonNull<Inner<T, E>>,
-    /// Shares (and may drop) the outcome.
-    _shares: PhantomData<Outcome<T, E>>,
+    handle: ReadHandle<T, E>,
 }
 
-// SAFETY: futures on several threads read `&T`/`&E` concurrently (`Sync`),
-// and the last handle may drop or move them out on any thread (`Send`).
-unsafe impl<T: Send + Sync, E: Send + Sync> Send for Future<T, E> {}
-// SAFETY: as for `Send`: `&Future` can be cloned into an owning handle.
-unsafe impl<T: Send + Sync, E: Send + Sync> Sync for Future<T, E> {}
-
 impl<T, E> Future<T, E> {
-    /// # Safety
-    /// `inner` must come from `Inner::allocate` with one handle counted for
-    /// the new future.
-    pub(crate) unsafe fn from_inner(inner: NonNull<Inner<T, E>>) -> Future<T, E> {
-        Future {
-            inner,
-            _shares: PhantomData,
-        }
+    /// The future of a new pair.
+    pub(crate) fn from_handle(handle: ReadHandle<T, E>) -> Future<T, E> {
+        Future { handle }
     }
 
+    /// The shared state.
     fn inner(&self) -> &Inner<T, E> {
-        // SAFETY: this handle is counted, so the shared state is alive.
-        unsafe { self.inner.as_ref() }
+        &self.handle
     }
 
     /// Whether the outcome has arrived. Never blocks.
@@ -75,7 +59,7 @@ impl<T, E> Future<T, E> {
     /// while pending or on success (the SDK's `exception` property).
     pub fn exception(&self) -> Option<&Failure<E>> {
         match self.inner().outcome() {
-            Some(Err(failed)) => Some(&failed.failure),
+            Some(Err(traced)) => Some(&traced.failure),
             _ => None,
         }
     }
@@ -159,7 +143,7 @@ impl<T, E> Future<T, E> {
     pub fn get_traceback(&self) -> Option<&Backtrace> {
         self.wait();
         match self.inner().outcome() {
-            Some(Err(failed)) => Some(&failed.backtrace),
+            Some(Err(traced)) => Some(&traced.backtrace),
             _ => None,
         }
     }
@@ -183,12 +167,9 @@ impl<T, E> Future<T, E> {
     /// assert_eq!(future.into_result().ok(), Some(Ok(vec![1, 2])));
     /// ```
     pub fn into_result(self) -> Result<Result<T, Failure<E>>, Self> {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: `this` owns one handle; if the take fails it still does and
-        // is handed back, otherwise the handle was consumed with the state.
-        match unsafe { Inner::take_if_last(this.inner) } {
-            Some(outcome) => Ok(outcome.map_err(|failed| failed.failure)),
-            None => Err(ManuallyDrop::into_inner(this)),
+        match self.handle.into_outcome() {
+            Ok(outcome) => Ok(outcome.map_err(|traced| traced.failure)),
+            Err(handle) => Err(Future { handle }),
         }
     }
 
@@ -196,7 +177,7 @@ impl<T, E> Future<T, E> {
     fn settled(&self) -> Result<&T, &Failure<E>> {
         match self.inner().outcome() {
             Some(Ok(value)) => Ok(value),
-            Some(Err(failed)) => Err(&failed.failure),
+            Some(Err(traced)) => Err(&traced.failure),
             None => unreachable!("settled() is called only after the future is done"),
         }
     }
@@ -204,16 +185,9 @@ impl<T, E> Future<T, E> {
 
 impl<T, E> Clone for Future<T, E> {
     fn clone(&self) -> Self {
-        self.inner().acquire();
-        // SAFETY: one more handle was just counted for the clone.
-        unsafe { Future::from_inner(self.inner) }
-    }
-}
-
-impl<T, E> Drop for Future<T, E> {
-    fn drop(&mut self) {
-        // SAFETY: this handle is counted and released once, here.
-        unsafe { Inner::release(self.inner) }
+        Future {
+            handle: self.handle.clone(),
+        }
     }
 }
 

@@ -1,41 +1,28 @@
-//! The one allocation shared by a promise and its futures: the state word
-//! (with its waiter list), the handle count, the id, and the outcome.
+//! The one allocation shared by a promise and its futures (the state word
+//! with its waiter list, the count of futures, the id and the outcome), and
+//! the two handles that own it: the promise's [`WriteHandle`] and a counted
+//! [`ReadHandle`] per future. Every `unsafe` step of the allocation's life
+//! is here, against the two invariants of [`Inner`].
 
-use crate::failure::Failure;
-use crate::id::LazyId;
+use crate::failure::{Failure, TracedFailure};
+use crate::id::{FutureId, LazyId};
 use crate::list::{WaitList, Wakeups};
 use crate::sync::{AtomicUsize, UnsafeCell};
-use std::backtrace::Backtrace;
-use std::mem::MaybeUninit;
+use crate::unwind::drop_payload;
+use std::marker::PhantomData;
+use std::mem::{ManuallyDrop, MaybeUninit};
+use std::ops::Deref;
+use std::panic::resume_unwind;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
-
-/// A failure with the backtrace captured where it was set.
-#[derive(Debug)]
-pub(crate) struct Failed<E> {
-    /// What went wrong.
-    pub(crate) failure: Failure<E>,
-    /// Where it was set (honours `RUST_BACKTRACE`).
-    pub(crate) backtrace: Backtrace,
-}
-
-impl<E> Failed<E> {
-    /// `failure`, with a backtrace of the caller, boxed for [`Outcome`].
-    pub(crate) fn here(failure: Failure<E>) -> Box<Failed<E>> {
-        Box::new(Failed {
-            failure,
-            backtrace: Backtrace::capture(),
-        })
-    }
-}
 
 /// What a completed future holds. A failure is boxed: it is the rare path
 /// (and captures a backtrace anyway), and the value path keeps the shared
 /// block small, the outcome close to the state word.
-pub(crate) type Outcome<T, E> = Result<T, Box<Failed<E>>>;
+pub(crate) type Outcome<T, E> = Result<T, Box<TracedFailure<E>>>;
 
-/// Handles never reach this count: past it, cloning aborts (as `Arc` does).
-const MAX_REFS: usize = isize::MAX as usize;
+/// Futures never reach this count: past it, cloning aborts (as `Arc` does).
+const MAX_FUTURES: usize = isize::MAX as usize;
 
 /// The shared state of one promise/future pair.
 ///
@@ -43,7 +30,7 @@ const MAX_REFS: usize = isize::MAX as usize;
 /// word turns complete, and never written again; it is read only after an
 /// Acquire load saw the word complete.
 ///
-/// Invariant I2 (who frees): `refs` counts futures only. The promise's
+/// Invariant I2 (who frees): `futures` counts futures only. The promise's
 /// completing RMW is also its release: after it, the promise never touches
 /// the allocation unless the word was `ABANDONED`. The last future frees if
 /// the word is complete, else marks it `ABANDONED` for the promise to free
@@ -54,58 +41,34 @@ pub(crate) struct Inner<T, E> {
     /// The state word and waiter list.
     pub(crate) list: WaitList,
     /// Live futures (the promise is not counted, see I2).
-    refs: AtomicUsize,
+    futures: AtomicUsize,
     /// The id, assigned on first use.
     pub(crate) id: LazyId,
     /// The outcome; initialised iff the state word is complete (I1).
     outcome: UnsafeCell<MaybeUninit<Outcome<T, E>>>,
 }
 
+/// Allocates the shared state with its promise's handle and one future's:
+/// the pair's only allocation.
+pub(crate) fn pair<T, E>() -> (WriteHandle<T, E>, ReadHandle<T, E>) {
+    let inner = NonNull::from(Box::leak(Box::new(Inner {
+        list: WaitList::new(),
+        futures: AtomicUsize::new(1),
+        id: LazyId::new(),
+        outcome: UnsafeCell::new(MaybeUninit::uninit()),
+    })));
+    let write = WriteHandle {
+        inner,
+        _owns: PhantomData,
+    };
+    let read = ReadHandle {
+        inner,
+        _shares: PhantomData,
+    };
+    (write, read)
+}
+
 impl<T, E> Inner<T, E> {
-    /// Allocates the shared state with one future counted: the pair's only
-    /// allocation.
-    pub(crate) fn allocate() -> NonNull<Inner<T, E>> {
-        NonNull::from(Box::leak(Box::new(Inner {
-            list: WaitList::new(),
-            refs: AtomicUsize::new(1),
-            id: LazyId::new(),
-            outcome: UnsafeCell::new(MaybeUninit::uninit()),
-        })))
-    }
-
-    /// Writes the outcome, publishes it, and takes the waiters to wake. If
-    /// every future was gone ([`Wakeups::abandoned`]), the caller now owns
-    /// the allocation and frees it with [`Inner::free_abandoned`] once the
-    /// waiters are woken.
-    ///
-    /// # Safety
-    /// Called once per pair, by the promise, which then never touches
-    /// `this` again (but for `free_abandoned`).
-    pub(crate) unsafe fn complete(this: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) -> Wakeups {
-        // SAFETY: the promise keeps the allocation alive until its completing
-        // RMW (I2), which is inside `list.complete` below.
-        let inner = unsafe { this.as_ref() };
-        let failed = outcome.is_err();
-        // SAFETY: the state word is pending and only the promise writes, once
-        // (I1), so nobody reads or writes `outcome` concurrently.
-        inner
-            .outcome
-            .with_mut(|slot| unsafe { (*slot).write(outcome) });
-        inner.list.complete(failed)
-    }
-
-    /// Frees the allocation after a completion found every future gone.
-    ///
-    /// # Safety
-    /// `this` was just completed by [`Inner::complete`], whose wake-ups said
-    /// [`Wakeups::abandoned`].
-    pub(crate) unsafe fn free_abandoned(this: NonNull<Inner<T, E>>) {
-        // SAFETY: the word was `ABANDONED`: no future is left and none can be
-        // made, so the completer owns the allocation (I2). The word is
-        // complete now, so `Drop` drops the outcome just written.
-        drop(unsafe { Box::from_raw(this.as_ptr()) });
-    }
-
     /// The outcome, if the future is complete.
     pub(crate) fn outcome(&self) -> Option<&Outcome<T, E>> {
         if !self.list.state().is_complete() {
@@ -121,10 +84,10 @@ impl<T, E> Inner<T, E> {
     }
 
     /// Counts one more future.
-    pub(crate) fn acquire(&self) {
+    fn add_future(&self) {
         // ORDERING: Relaxed, as `Arc::clone`: the new handle is made from an
         // existing one, which already keeps the allocation alive.
-        if self.refs.fetch_add(1, Relaxed) > MAX_REFS {
+        if self.futures.fetch_add(1, Relaxed) > MAX_FUTURES {
             std::process::abort();
         }
     }
@@ -134,15 +97,15 @@ impl<T, E> Inner<T, E> {
     fn is_sole_future(&self) -> bool {
         // ORDERING: Acquire pairs with the Release decrement of every other
         // future, so their uses happen before whatever the caller does next.
-        self.refs.load(Acquire) == 1
+        self.futures.load(Acquire) == 1
     }
 
     /// Drops one future; the last one frees the allocation or leaves it to
     /// the promise (I2).
     ///
     /// # Safety
-    /// `this` must come from `allocate`, and the caller gives up its future.
-    pub(crate) unsafe fn release(this: NonNull<Inner<T, E>>) {
+    /// `this` is alive, and the caller gives up its counted future.
+    unsafe fn drop_future(this: NonNull<Inner<T, E>>) {
         // SAFETY: the caller's handle keeps the allocation alive until here.
         let inner = unsafe { this.as_ref() };
         if !inner.is_sole_future() {
@@ -152,7 +115,7 @@ impl<T, E> Inner<T, E> {
             // rather than `Arc`'s Release RMW and Acquire fence: the same
             // `lock xadd` on x86, and ThreadSanitizer, which does not model
             // fences, sees the order too.
-            if inner.refs.fetch_sub(1, AcqRel) != 1 {
+            if inner.futures.fetch_sub(1, AcqRel) != 1 {
                 return;
             }
         }
@@ -161,30 +124,6 @@ impl<T, E> Inner<T, E> {
             // is done with the allocation (I2) and nobody else can reach it.
             drop(unsafe { Box::from_raw(this.as_ptr()) });
         }
-    }
-
-    /// Takes the outcome out and frees the allocation, if the future is
-    /// complete and the caller's handle is the last one. Otherwise the
-    /// handle stays the caller's and `None` is returned.
-    ///
-    /// # Safety
-    /// `this` must come from `allocate`, and the caller owns one future.
-    pub(crate) unsafe fn take_if_last(this: NonNull<Inner<T, E>>) -> Option<Outcome<T, E>> {
-        // SAFETY: the caller's handle keeps the allocation alive.
-        let inner = unsafe { this.as_ref() };
-        if !inner.is_sole_future() || !inner.list.state().is_complete() {
-            return None;
-        }
-        // SAFETY: the caller holds the only future and the promise is done
-        // with the allocation (complete, I2), so no other reference exists.
-        let mut boxed = unsafe { Box::from_raw(this.as_ptr()) };
-        // SAFETY: initialised (complete), and moved out exactly once: the
-        // word is reset below so `Drop` does not drop it again.
-        let outcome = boxed
-            .outcome
-            .with_mut(|slot| unsafe { (*slot).assume_init_read() });
-        boxed.list = WaitList::new();
-        Some(outcome)
     }
 }
 
@@ -196,5 +135,168 @@ impl<T, E> Drop for Inner<T, E> {
             self.outcome
                 .with_mut(|slot| unsafe { (*slot).assume_init_drop() });
         }
+    }
+}
+
+/// A future's counted handle: cloning counts another future, dropping gives
+/// one up (the last frees the allocation or leaves it to the promise), and it
+/// derefs to the shared state.
+#[derive(Debug)]
+pub(crate) struct ReadHandle<T, E> {
+    /// Counted in `futures`, so the allocation is alive (I2).
+    inner: NonNull<Inner<T, E>>,
+    /// Shares (and may drop) the outcome.
+    _shares: PhantomData<Outcome<T, E>>,
+}
+
+// SAFETY: handles on several threads read `&T`/`&E` concurrently (`Sync`),
+// and the last handle may drop or move them out on any thread (`Send`).
+unsafe impl<T: Send + Sync, E: Send + Sync> Send for ReadHandle<T, E> {}
+// SAFETY: as for `Send`: `&ReadHandle` can be cloned into an owning handle.
+unsafe impl<T: Send + Sync, E: Send + Sync> Sync for ReadHandle<T, E> {}
+
+impl<T, E> Deref for ReadHandle<T, E> {
+    type Target = Inner<T, E>;
+
+    fn deref(&self) -> &Inner<T, E> {
+        // SAFETY: this handle is counted, so the shared state is alive.
+        unsafe { self.inner.as_ref() }
+    }
+}
+
+impl<T, E> Clone for ReadHandle<T, E> {
+    fn clone(&self) -> Self {
+        self.add_future();
+        ReadHandle {
+            inner: self.inner,
+            _shares: PhantomData,
+        }
+    }
+}
+
+impl<T, E> Drop for ReadHandle<T, E> {
+    fn drop(&mut self) {
+        // SAFETY: this handle is counted and gives up its count once, here.
+        unsafe { Inner::drop_future(self.inner) }
+    }
+}
+
+impl<T, E> ReadHandle<T, E> {
+    /// Takes the outcome out and frees the allocation, if the future is
+    /// complete and this is the last future. Otherwise gives the handle back.
+    pub(crate) fn into_outcome(self) -> Result<Outcome<T, E>, Self> {
+        if !self.is_sole_future() || !self.list.state().is_complete() {
+            return Err(self);
+        }
+        let this = ManuallyDrop::new(self);
+        // SAFETY: this is the only future and the promise is done with the
+        // allocation (complete, I2), so no other reference exists; the
+        // handle's count is consumed with the allocation.
+        let mut boxed = unsafe { Box::from_raw(this.inner.as_ptr()) };
+        // SAFETY: initialised (complete), and moved out exactly once: the
+        // word is reset below so `Drop` does not drop it again.
+        let outcome = boxed
+            .outcome
+            .with_mut(|slot| unsafe { (*slot).assume_init_read() });
+        boxed.list = WaitList::new();
+        Ok(outcome)
+    }
+}
+
+/// The promise's handle: completes the shared state exactly once, by
+/// [`WriteHandle::complete`] or, dropped unused, with
+/// [`Failure::BrokenPromise`]. It is not counted (I2).
+#[derive(Debug)]
+pub(crate) struct WriteHandle<T, E> {
+    /// Alive until this handle completes it (I2).
+    inner: NonNull<Inner<T, E>>,
+    /// Owns a `T`/`E` to send, not shares them.
+    _owns: PhantomData<Outcome<T, E>>,
+}
+
+// SAFETY: the handle moves a `T` or an `E` into the shared state (so they
+// must be `Send`), and may drop the outcome if every future is gone. It
+// never hands out references to them.
+unsafe impl<T: Send, E: Send> Send for WriteHandle<T, E> {}
+// SAFETY: `&WriteHandle` offers only the id, which touches no `T` or `E`.
+unsafe impl<T, E> Sync for WriteHandle<T, E> {}
+
+impl<T, E> WriteHandle<T, E> {
+    /// The pair's id.
+    pub(crate) fn id(&self) -> FutureId {
+        // SAFETY: the allocation is alive until this handle completes it.
+        unsafe { self.inner.as_ref() }.id.get()
+    }
+
+    /// Completes with `outcome` and wakes every waiter (see
+    /// [`WriteHandle::complete_once`]).
+    #[inline]
+    pub(crate) fn complete(self, outcome: Outcome<T, E>) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: the handle is consumed and its `Drop` suppressed, so this
+        // is the pair's only completion.
+        unsafe { WriteHandle::complete_once(this.inner, outcome) };
+    }
+
+    /// Writes the outcome and publishes it (which also gives up the
+    /// promise's hold on the shared state), then wakes the waiters: a woken
+    /// waiter that holds the last future may take the outcome by value at
+    /// once.
+    ///
+    /// # Safety
+    /// Called once per pair, by its write handle, which never touches
+    /// `inner` again.
+    #[inline]
+    unsafe fn complete_once(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) {
+        // SAFETY: the write handle keeps the allocation alive until its
+        // completing RMW (I2), which is inside `list.complete` below.
+        let shared = unsafe { inner.as_ref() };
+        let failed = outcome.is_err();
+        // SAFETY: the state word is pending and only the promise writes, once
+        // (I1), so nobody reads or writes `outcome` concurrently.
+        shared
+            .outcome
+            .with_mut(|slot| unsafe { (*slot).write(outcome) });
+        let wakeups = shared.list.complete(failed);
+        if !wakeups.is_empty() {
+            // SAFETY: `wakeups` come from completing `inner`, just now.
+            unsafe { WriteHandle::wake_and_free(inner, wakeups) };
+        }
+    }
+
+    /// Wakes the taken waiters, then, if no future was left, frees the
+    /// shared state: after waking and unpinned, since dropping the outcome
+    /// runs user code. A panic from a waker resumes last, once the future is
+    /// complete, every waiter woken and the state freed; on a thread already
+    /// unwinding (resuming would abort) it is dropped instead.
+    ///
+    /// # Safety
+    /// `wakeups` come from completing `inner`.
+    #[cold]
+    unsafe fn wake_and_free(inner: NonNull<Inner<T, E>>, wakeups: Wakeups) {
+        let abandoned = wakeups.is_abandoned();
+        let waker_panic = wakeups.wake_all();
+        if abandoned {
+            // SAFETY: the word was `ABANDONED`: no future is left and none
+            // can be made, so the completer owns the allocation (I2). The
+            // word is complete now, so `Drop` drops the outcome just written.
+            drop(unsafe { Box::from_raw(inner.as_ptr()) });
+        }
+        if let Some(payload) = waker_panic {
+            if std::thread::panicking() {
+                drop_payload(payload);
+            } else {
+                resume_unwind(payload);
+            }
+        }
+    }
+}
+
+impl<T, E> Drop for WriteHandle<T, E> {
+    fn drop(&mut self) {
+        let broken = Err(TracedFailure::here(Failure::BrokenPromise));
+        // SAFETY: a handle still alive has not completed (`complete`
+        // consumes it without running this), and it is dropped once.
+        unsafe { WriteHandle::complete_once(self.inner, broken) };
     }
 }

@@ -130,7 +130,7 @@ pub(crate) struct Wakeups {
 impl Wakeups {
     /// Whether no future was left, so the completer must free the allocation.
     #[inline]
-    pub(crate) fn abandoned(&self) -> bool {
+    pub(crate) fn is_abandoned(&self) -> bool {
         self.abandoned
     }
 

@@ -1,16 +1,13 @@
 //! The producer's handle: completes the future once, or breaks the promise
 //! by being dropped.
 
-use crate::failure::{Failure, Panic};
+use crate::failure::{Failure, Panic, TracedFailure};
 use crate::future::Future;
-use crate::inner::{Failed, Inner, Outcome};
-use crate::list::Wakeups;
+use crate::inner::{Outcome, WriteHandle, pair};
 use crate::unwind::drop_payload;
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem::ManuallyDrop;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::ptr::NonNull;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Creates a connected promise and future, in one heap allocation.
 ///
@@ -20,10 +17,12 @@ use std::ptr::NonNull;
 /// assert_eq!(future.get_result(), Ok(&42));
 /// ```
 pub fn promise<T, E>() -> (Promise<T, E>, Future<T, E>) {
-    let inner = Inner::allocate();
-    // SAFETY: `allocate` counted the one future made here; the promise is
-    // the pair's only promise.
-    unsafe { (Promise::from_inner(inner), Future::from_inner(inner)) }
+    let (write, read) = pair();
+    let promise = Promise {
+        handle: write,
+        _invariant: PhantomData,
+    };
+    (promise, Future::from_handle(read))
 }
 
 /// A marker invariant in `X` (and `Send`, `Sync`: it holds no `X`).
@@ -54,34 +53,14 @@ type Invariant<X> = PhantomData<fn(X) -> X>;
 /// ```
 #[must_use = "dropping a Promise breaks it: its futures fail with Failure::BrokenPromise"]
 pub struct Promise<T, E> {
-    /// The shared state, kept alive until the promise completes it.
-    inner: NonNull<Inner<T, E>>,
-    /// Owns a `T`/`E` to send, not shares them.
-    _owns: PhantomData<Outcome<T, E>>,
+    /// Completes the shared state once; dropped unused, breaks the promise.
+    handle: WriteHandle<T, E>,
     /// Invariant in `T` and `E` on purpose (see *Variance*), not only
-    /// through `Inner`'s `UnsafeCell`.
+    /// through the shared state's `UnsafeCell`.
     _invariant: Invariant<Outcome<T, E>>,
 }
 
-// SAFETY: a promise moves a `T` or an `E` into the shared state (so they must
-// be `Send`), and may drop the outcome if it is the last handle. It never
-// hands out references to them.
-unsafe impl<T: Send, E: Send> Send for Promise<T, E> {}
-// SAFETY: `&Promise` offers nothing that touches the shared state.
-unsafe impl<T, E> Sync for Promise<T, E> {}
-
 impl<T, E> Promise<T, E> {
-    /// # Safety
-    /// `inner` must come from `Inner::allocate`, with no other promise made
-    /// for it.
-    unsafe fn from_inner(inner: NonNull<Inner<T, E>>) -> Promise<T, E> {
-        Promise {
-            inner,
-            _owns: PhantomData,
-            _invariant: PhantomData,
-        }
-    }
-
     /// Completes the future with a value and wakes every waiter.
     /// Never blocks and never allocates.
     pub fn set_result(self, value: T) {
@@ -92,7 +71,7 @@ impl<T, E> Promise<T, E> {
     /// waiter. Captures a backtrace here (see
     /// [`Future::get_traceback`]).
     pub fn set_exception(self, error: E) {
-        self.fulfil(Err(Failed::here(Failure::Exception(error))));
+        self.fulfil(Err(TracedFailure::here(Failure::Exception(error))));
     }
 
     /// Runs `f` on this thread and completes the future with what it returns,
@@ -108,80 +87,25 @@ impl<T, E> Promise<T, E> {
     pub fn run(self, f: impl FnOnce() -> Result<T, E>) {
         let outcome = match catch_unwind(AssertUnwindSafe(f)) {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(Failed::here(Failure::Exception(error))),
+            Ok(Err(error)) => Err(TracedFailure::here(Failure::Exception(error))),
             Err(payload) => {
                 let panic = Panic::from_payload(&*payload);
                 drop_payload(payload);
-                Err(Failed::here(Failure::Panicked(panic)))
+                Err(TracedFailure::here(Failure::Panicked(panic)))
             }
         };
         self.fulfil(outcome);
     }
 
     fn fulfil(self, outcome: Outcome<T, E>) {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: `self` is consumed and its `Drop` suppressed, so this is the
-        // pair's only completion.
-        unsafe { Promise::complete(this.inner, outcome) };
-    }
-
-    /// Completes (which also gives up the promise's hold on the shared
-    /// state), then wakes the waiters: a woken waiter that holds the last
-    /// future may take the outcome by value at once.
-    ///
-    /// # Safety
-    /// Called once per promise, which never touches `inner` again.
-    #[inline]
-    unsafe fn complete(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) {
-        // SAFETY: this is the pair's only completion, and the promise does
-        // not touch `inner` afterwards but to free it when told to.
-        let wakeups = unsafe { Inner::complete(inner, outcome) };
-        if !wakeups.is_empty() {
-            // SAFETY: `wakeups` come from completing `inner`, just now.
-            unsafe { Promise::wake_and_free(inner, wakeups) };
-        }
-    }
-
-    /// Wakes the taken waiters, then, if no future was left, frees the
-    /// shared state: after waking and unpinned, since dropping the outcome
-    /// runs user code. A panic from a waker resumes last, once the future is
-    /// complete, every waiter woken and the state freed; on a thread already
-    /// unwinding (resuming would abort) it is dropped instead.
-    ///
-    /// # Safety
-    /// `wakeups` come from [`Inner::complete`] on `inner`.
-    #[cold]
-    unsafe fn wake_and_free(inner: NonNull<Inner<T, E>>, wakeups: Wakeups) {
-        let abandoned = wakeups.abandoned();
-        let waker_panic = wakeups.wake_all();
-        if abandoned {
-            // SAFETY: just completed, and the wake-ups said abandoned.
-            unsafe { Inner::free_abandoned(inner) };
-        }
-        if let Some(payload) = waker_panic {
-            if std::thread::panicking() {
-                drop_payload(payload);
-            } else {
-                resume_unwind(payload);
-            }
-        }
-    }
-}
-
-impl<T, E> Drop for Promise<T, E> {
-    fn drop(&mut self) {
-        // SAFETY: a promise still alive has not completed (fulfilling consumes
-        // it without running this), and it is dropped once.
-        unsafe { Promise::complete(self.inner, Err(Failed::here(Failure::BrokenPromise))) };
+        self.handle.complete(outcome);
     }
 }
 
 impl<T, E> fmt::Debug for Promise<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: the promise's handle keeps the shared state alive.
-        let inner = unsafe { self.inner.as_ref() };
         f.debug_struct("Promise")
-            .field("id", &inner.id.get())
+            .field("id", &self.handle.id())
             .finish_non_exhaustive()
     }
 }
