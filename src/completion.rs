@@ -1,9 +1,9 @@
 //! `(&future).await`: the same wait, from any async executor.
 
-use crate::decision::Rule;
 use crate::failure::Failure;
 use crate::future::Future;
 use crate::registration::Registration;
+use crate::return_when::ReturnWhen;
 use crate::waitable::sealed::Sealed;
 use std::fmt;
 use std::pin::Pin;
@@ -50,7 +50,12 @@ impl<'a, T, E> std::future::Future for Completion<'a, T, E> {
         let future = self.future;
         if !future.done() {
             let lists = || [future.wait_list()];
-            Registration::with_waker(&mut self.registration, cx.waker(), lists, Rule::First);
+            Registration::with_waker(
+                &mut self.registration,
+                cx.waker(),
+                lists,
+                ReturnWhen::FirstCompleted,
+            );
             // Checked after the waker is in place: a completion from here on
             // wakes the new waker, one before it is seen now.
             if !future.done() {

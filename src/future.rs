@@ -1,12 +1,12 @@
 //! The read side: a cloneable handle on the outcome, with the blocking API
 //! of both seeds (`get_result`, `check_success`, `result(timeout)`, ...).
 
-use crate::decision::Rule;
 use crate::failure::{Failure, ResultError};
 use crate::id::FutureId;
 use crate::inner::{Inner, ReadHandle};
 use crate::list::WaitList;
 use crate::registration::{block, deadline_after};
+use crate::return_when::ReturnWhen;
 use crate::waitable::{Waitable, sealed};
 use std::backtrace::Backtrace;
 use std::fmt;
@@ -75,7 +75,7 @@ impl<T, E> Future<T, E> {
     /// `wait` when the outcome has not arrived yet.
     #[cold]
     fn block_until_done(&self) {
-        block([&self.inner().list], Rule::First, None);
+        block([&self.inner().list], ReturnWhen::FirstCompleted, None);
     }
 
     /// Blocks until the outcome arrives or `timeout` passes; returns
@@ -98,7 +98,7 @@ impl<T, E> Future<T, E> {
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             return false;
         }
-        block([&self.inner().list], Rule::First, deadline);
+        block([&self.inner().list], ReturnWhen::FirstCompleted, deadline);
         self.done()
     }
 

@@ -1,40 +1,11 @@
 //! Waiting on many futures at once: `wait_any`, `wait_all` and
 //! `wait(futures, timeout, return_when)`, with one parker for all of them.
 
-use crate::decision::Rule;
 use crate::list::WaitList;
 use crate::registration::{block, deadline_after};
+use crate::return_when::ReturnWhen;
 use crate::waitable::{Waitable, wait_list_of};
 use std::time::{Duration, Instant};
-
-/// When [`wait`] returns (Python's `concurrent.futures` `return_when`).
-/// The default is [`AllCompleted`](ReturnWhen::AllCompleted), as in Python.
-///
-/// ```
-/// assert_eq!(forthcoming::ReturnWhen::default(), forthcoming::ReturnWhen::AllCompleted);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ReturnWhen {
-    /// When every future is done.
-    #[default]
-    AllCompleted,
-    /// When at least one future is done.
-    FirstCompleted,
-    /// When at least one future is done with a failure (any
-    /// [`Failure`](crate::Failure), a broken promise included), or every
-    /// future is done.
-    FirstException,
-}
-
-impl ReturnWhen {
-    pub(crate) fn rule(self) -> Rule {
-        match self {
-            ReturnWhen::AllCompleted => Rule::All,
-            ReturnWhen::FirstCompleted => Rule::First,
-            ReturnWhen::FirstException => Rule::AllOrFailure,
-        }
-    }
-}
 
 /// One pass over the input: which futures were done, which pending.
 pub(crate) struct Scan<'a> {
@@ -179,7 +150,11 @@ pub fn wait_any<'a, W: Waitable + ?Sized + 'a>(
     // Every future before the first done one is pending, so a node's
     // position is a position in the input. A second pass that yields more
     // than the first is cut short: only the futures scanned are waited on.
-    block(futures.map(wait_list_of).take(pending), Rule::First, None)
+    block(
+        futures.map(wait_list_of).take(pending),
+        ReturnWhen::FirstCompleted,
+        None,
+    )
 }
 
 /// The position of the first done future, or else how many were scanned.
@@ -210,7 +185,7 @@ pub(crate) fn first_done<'a, W: Waitable + ?Sized + 'a>(
 pub fn wait_all<'a, W: Waitable + ?Sized + 'a>(futures: impl IntoIterator<Item = &'a W>) {
     let lists = pending_lists(futures);
     if !lists.is_empty() {
-        block(lists, Rule::All, None);
+        block(lists, ReturnWhen::AllCompleted, None);
     }
 }
 
@@ -264,7 +239,7 @@ pub fn wait<'a, W: Waitable + ?Sized + 'a>(
         let deadline = timeout.and_then(deadline_after);
         // A time-out too long to represent gives no deadline: wait forever.
         if deadline.is_none_or(|deadline| Instant::now() < deadline) {
-            block(scan.lists.iter().copied(), return_when.rule(), deadline);
+            block(scan.lists.iter().copied(), return_when, deadline);
         }
     }
     scan.settle()

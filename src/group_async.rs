@@ -1,9 +1,9 @@
 //! Async group waits: `wait_any_async`, `wait_all_async`, `wait_async`.
 
-use crate::decision::Rule;
-use crate::group::{ReturnWhen, Scan, first_done, pending_lists};
+use crate::group::{Scan, first_done, pending_lists};
 use crate::list::WaitList;
 use crate::registration::Registration;
+use crate::return_when::ReturnWhen;
 use crate::waitable::{Waitable, wait_list_of};
 use std::fmt;
 use std::pin::Pin;
@@ -11,32 +11,32 @@ use std::task::{Context, Poll};
 
 /// One waiter over the pending futures, registered on the first poll and
 /// kept across polls.
-struct Registered<'a> {
+struct LazyRegistration<'a> {
     /// The pending futures' lists.
     lists: Vec<&'a WaitList>,
-    /// Under which rule the wait ends.
-    rule: Rule,
+    /// When the wait ends.
+    return_when: ReturnWhen,
     /// Present between the first `Pending` poll and readiness or drop.
     registration: Option<Registration<'a>>,
 }
 
-impl<'a> Registered<'a> {
-    fn new(lists: Vec<&'a WaitList>, rule: Rule) -> Registered<'a> {
-        Registered {
+impl<'a> LazyRegistration<'a> {
+    fn new(lists: Vec<&'a WaitList>, return_when: ReturnWhen) -> LazyRegistration<'a> {
+        LazyRegistration {
             lists,
-            rule,
+            return_when,
             registration: None,
         }
     }
 
-    /// Ready with the `First` winner (position in `lists`) once satisfied.
+    /// Ready with the `FirstCompleted` winner (position in `lists`) once the wait is over.
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
         let lists = || self.lists.iter().copied();
         let registration =
-            Registration::with_waker(&mut self.registration, cx.waker(), lists, self.rule);
+            Registration::with_waker(&mut self.registration, cx.waker(), lists, self.return_when);
         // The waker is in place before this check: nothing is lost between.
         let decision = registration.decision();
-        if !decision.is_satisfied() {
+        if !decision.is_over() {
             return Poll::Pending;
         }
         let winner = decision.winner();
@@ -55,7 +55,7 @@ pub struct WaitAny<'a> {
     /// The lowest position found done at creation, if any.
     done: Option<usize>,
     /// `None` when the answer was known at creation.
-    registered: Option<Registered<'a>>,
+    registered: Option<LazyRegistration<'a>>,
 }
 
 /// Returned by [`wait_all_async`].
@@ -64,7 +64,7 @@ pub struct WaitAny<'a> {
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitAll<'a> {
     /// The waiter over the futures pending at creation.
-    registered: Registered<'a>,
+    registered: LazyRegistration<'a>,
 }
 
 /// Returned by [`wait_async`].
@@ -77,7 +77,7 @@ pub struct Wait<'a> {
     /// The scan made at creation, settled when ready; `None` after.
     scan: Option<Scan<'a>>,
     /// `None` when the condition held at creation.
-    registered: Option<Registered<'a>>,
+    registered: Option<LazyRegistration<'a>>,
 }
 
 /// [`wait_any`](crate::wait_any) for async code: resolves to the position of
@@ -106,7 +106,10 @@ pub fn wait_any_async<'a, W: Waitable + ?Sized + 'a>(
         Err(pending) => {
             let mut lists = Vec::with_capacity(pending);
             lists.extend(futures.map(wait_list_of).take(pending));
-            (None, Some(Registered::new(lists, Rule::First)))
+            (
+                None,
+                Some(LazyRegistration::new(lists, ReturnWhen::FirstCompleted)),
+            )
         }
     };
     WaitAny { done, registered }
@@ -137,7 +140,7 @@ pub fn wait_all_async<'a, W: Waitable + ?Sized + 'a>(
     futures: impl IntoIterator<Item = &'a W>,
 ) -> WaitAll<'a> {
     WaitAll {
-        registered: Registered::new(pending_lists(futures), Rule::All),
+        registered: LazyRegistration::new(pending_lists(futures), ReturnWhen::AllCompleted),
     }
 }
 
@@ -161,7 +164,7 @@ pub fn wait_async<'a, W: Waitable + ?Sized + 'a>(
 ) -> Wait<'a> {
     let scan = Scan::of(futures);
     let registered = (!scan.satisfies(return_when))
-        .then(|| Registered::new(scan.lists.clone(), return_when.rule()));
+        .then(|| LazyRegistration::new(scan.lists.clone(), return_when));
     Wait {
         scan: Some(scan),
         registered,
@@ -207,11 +210,11 @@ impl std::future::Future for Wait<'_> {
     }
 }
 
-impl fmt::Debug for Registered<'_> {
+impl fmt::Debug for LazyRegistration<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Registered")
+        f.debug_struct("LazyRegistration")
             .field("futures", &self.lists.len())
-            .field("rule", &self.rule)
+            .field("return_when", &self.return_when)
             .field("registered", &self.registration.is_some())
             .finish()
     }

@@ -68,6 +68,7 @@ mod inner;
 mod list;
 mod promise;
 mod registration;
+mod return_when;
 mod state;
 mod sync;
 mod unwind;
@@ -77,10 +78,11 @@ mod waiter;
 pub use completion::Completion;
 pub use failure::{Failure, Panic, ResultError};
 pub use future::Future;
-pub use group::{ReturnWhen, wait, wait_all, wait_any};
+pub use group::{wait, wait_all, wait_any};
 pub use group_async::{Wait, WaitAll, WaitAny, wait_all_async, wait_any_async, wait_async};
 pub use id::FutureId;
 pub use promise::{Promise, promise};
+pub use return_when::ReturnWhen;
 pub use waitable::Waitable;
 
 /// Compile-time facts: handle sizes and exactly which auto traits hold.

@@ -31,13 +31,13 @@
 //! outcome is written before it); readers pair with it through
 //! [`WaitList::state`].
 //!
-//! Some of these are implied by others, as the loom mutation sweep (README)
-//! showed: every write to the word is a read-modify-write, so an `Acquire`
-//! read of it (or the completing swap) synchronises with *every* earlier
-//! push, and each node reachable from what it read was initialised before
-//! its push; the `Acquire` on each `next` load and the `Release` of the
-//! unlinking CAS add nothing to that. They are kept so that each pointer a
-//! walk follows carries its own pairing. Two
+//! Some of these are implied by others, so no loom model fails when one is
+//! weakened (loom-tests/README.md): every write to the word is a
+//! read-modify-write, so an `Acquire` read of it (or the completing swap)
+//! synchronises with *every* earlier push, and each node reachable from what
+//! it read was initialised before its push; the `Acquire` on each `next`
+//! load and the `Release` of the unlinking CAS add nothing to that. They are
+//! kept so that each pointer a walk follows carries its own pairing. Two
 //! orderings are needed but cannot be shown by loom: the swap's `Release`
 //! (under loom the pin just before it carries a `SeqCst` fence, which also
 //! releases; crossbeam's x86 pin is a `SeqCst` read-modify-write, which in
@@ -299,7 +299,7 @@ impl WaitList {
         // and the promise's last use happen before the free. (`Inner`'s
         // `Drop` re-reads the word with Acquire before it drops the outcome,
         // so the outcome is ordered twice; the success ordering's Acquire
-        // half orders nothing the future uses: both survive the sweep.)
+        // half orders nothing the future uses: no model can fail without it.)
         self.word
             .fetch_update(AcqRel, Acquire, |word| {
                 let state = State::from_raw(word);

@@ -1,9 +1,10 @@
 //! A registration: one waiter linked into the lists of the futures it waits
 //! on, owned by the wait call (blocking or async) and unlinked when dropped.
 
-use crate::decision::{Decision, Rule};
+use crate::decision::Decision;
 use crate::epoch;
 use crate::list::{Node, WaitList};
+use crate::return_when::ReturnWhen;
 use crate::sync::{self, thread};
 use crate::waiter::{Parker, Waiter};
 use std::marker::PhantomData;
@@ -44,7 +45,7 @@ impl<'a> Registration<'a> {
     /// iterator that then yields fewer costs one shrinking reallocation.
     pub(crate) fn new(
         lists: impl IntoIterator<Item = &'a WaitList>,
-        rule: Rule,
+        return_when: ReturnWhen,
         parker: Parker,
     ) -> Registration<'a> {
         let lists = lists.into_iter();
@@ -56,13 +57,13 @@ impl<'a> Registration<'a> {
                 .enumerate()
                 .map(|(index, list)| Node::new(list, index)),
         );
-        let decision = Decision::new(rule, nodes.len());
+        let decision = Decision::new(return_when, nodes.len());
         let waiter = Waiter::allocate(decision, parker, nodes.into_boxed_slice());
         // SAFETY: the waiter stays allocated until `drop` retires it.
         let shared = unsafe { waiter.as_ref() };
         let mut pushed = 0;
         for node in shared.nodes() {
-            if shared.decision().is_satisfied() {
+            if shared.decision().is_over() {
                 break;
             }
             pushed += 1;
@@ -107,7 +108,7 @@ impl<'a> Registration<'a> {
         slot: &'s mut Option<Registration<'a>>,
         waker: &Waker,
         lists: impl FnOnce() -> L,
-        rule: Rule,
+        return_when: ReturnWhen,
     ) -> &'s Registration<'a> {
         if let Some(registration) = slot {
             let stored = catch_unwind(AssertUnwindSafe(|| registration.set_waker(waker)));
@@ -116,7 +117,7 @@ impl<'a> Registration<'a> {
                 resume_unwind(panic);
             }
         }
-        slot.get_or_insert_with(|| Registration::new(lists(), rule, Parker::task(waker)))
+        slot.get_or_insert_with(|| Registration::new(lists(), return_when, Parker::task(waker)))
     }
 
     /// Replaces the task's waker.
@@ -127,22 +128,22 @@ impl<'a> Registration<'a> {
     }
 
     /// Blocks the calling thread (whose parker this must be) until the
-    /// decision is satisfied or `deadline` passes. Returns whether it is
-    /// satisfied. Spurious wake-ups are absorbed; no epoch guard is held.
+    /// decision is over or `deadline` passes. Returns whether it is over.
+    /// Spurious wake-ups are absorbed; no epoch guard is held.
     pub(crate) fn park(&self, deadline: Option<Instant>) -> bool {
         // No spinning before the first park: on a machine with few cores a
         // spinning waiter steals the time the completer needs (measured: it
         // doubled the cross-thread round trip on 2 cores).
         let decision = self.decision();
         loop {
-            if decision.is_satisfied() {
+            if decision.is_over() {
                 return true;
             }
             match deadline {
                 None => thread::park(),
                 Some(deadline) => {
                     if sync::park_until(deadline) {
-                        return decision.is_satisfied();
+                        return decision.is_over();
                     }
                 }
             }
@@ -175,15 +176,15 @@ impl Drop for Registration<'_> {
     }
 }
 
-/// Blocks the calling thread on `lists` under `rule` until the decision is
+/// Blocks the calling thread on `lists` under `return_when` until the decision is
 /// satisfied or `deadline` passes. Returns the winning position under
-/// [`Rule::First`] (always `Some` when `deadline` is `None`).
+/// [`ReturnWhen::FirstCompleted`] (always `Some` when `deadline` is `None`).
 pub(crate) fn block<'a>(
     lists: impl IntoIterator<Item = &'a WaitList>,
-    rule: Rule,
+    return_when: ReturnWhen,
     deadline: Option<Instant>,
 ) -> Option<usize> {
-    let registration = Registration::new(lists, rule, Parker::current_thread());
+    let registration = Registration::new(lists, return_when, Parker::current_thread());
     registration.park(deadline);
     registration.decision().winner()
 }

@@ -1,7 +1,8 @@
 //! The one place that names atomics, `UnsafeCell`, threads and parking: loom's
 //! under `cfg(forthcoming_loom)`, std's otherwise, so the code loom checks is
 //! the code users run. The exception is the waker slot: loom's
-//! `AtomicWaker` stands in for the `atomic-waker` crate (see README).
+//! `AtomicWaker` stands in for the `atomic-waker` crate
+//! (see loom-tests/README.md).
 
 use std::time::Instant;
 
