@@ -8,8 +8,8 @@ are edited in place and restored after each mutant): an AcqRel to Release
 and to Acquire, an Acquire or Release to Relaxed. Runs the loom models
 (eager collection) for each and prints one JSON line per mutant: KILLED (a
 model failed: the ordering is checked), SURVIVED (no model needs it: implied
-by another ordering, or beyond what loom can see; README, "What the models
-cannot see") or TIMEOUT. About five minutes a mutant on two cores.
+by another ordering, or beyond what loom can see; loom-tests/README.md,
+"What the models cannot see") or TIMEOUT. About five minutes a mutant on two cores.
 """
 import json
 import os

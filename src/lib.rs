@@ -56,24 +56,44 @@
 //!   before the panic goes on; polled again, it registers afresh and is
 //!   woken as usual.
 
-mod completion;
-mod decision;
+// Module map, bottom layer first; a module uses only those above it or in
+// its own layer, and the one cycle is node <-> waiter, which the data needs
+// (a node points to its waiter, a waiter owns its nodes).
+//
+//  1. Shims and plain data: `sync` (the loom shim: atomics, cells, parking),
+//     `epoch` (the crate's collector), `state` (the state word's bits),
+//     `id`, `failure`, `unwind`, `return_when`.
+//  2. The lock-free core: `list` (a future's waiter list: push, complete,
+//     detach) <-> `waiter` (one parker, one `decision` word, N nodes).
+//  3. `registration`: links one waiter into N lists, parks or keeps a
+//     waker, and unlinks on drop.
+//  4. `inner`: the shared block of one pair and its two handles, the only
+//     owners of its life.
+//  5. The public API: `promise`, `future`, `completion` (`.await`),
+//     `waitable`, `group` and `group_async` (waits over many futures).
+
+// Layer 1.
 mod epoch;
 mod failure;
-mod future;
-mod group;
-mod group_async;
 mod id;
-mod inner;
-mod list;
-mod promise;
-mod registration;
 mod return_when;
 mod state;
 mod sync;
 mod unwind;
-mod waitable;
+// Layer 2.
+mod decision;
+mod list;
 mod waiter;
+// Layers 3 and 4.
+mod inner;
+mod registration;
+// Layer 5.
+mod completion;
+mod future;
+mod group;
+mod group_async;
+mod promise;
+mod waitable;
 
 pub use completion::Completion;
 pub use failure::{Failure, Panic, ResultError};
