@@ -1,9 +1,9 @@
 //! The read side: a cloneable handle on the outcome, with the blocking API
 //! of both seeds (`get_result`, `check_success`, `result(timeout)`, ...).
 
-use crate::failure::{Failure, ResultError};
+use crate::failure::{Failure, ResultError, TracedFailure};
 use crate::id::FutureId;
-use crate::inner::{Inner, ReadHandle};
+use crate::inner::{Inner, Outcome, ReadHandle, pair};
 use crate::list::WaitList;
 use crate::registration::{block, deadline_after};
 use crate::return_when::ReturnWhen;
@@ -43,6 +43,40 @@ impl<T, E> Future<T, E> {
     /// The future of a new pair.
     pub(crate) fn from_handle(handle: ReadHandle<T, E>) -> Future<T, E> {
         Future { handle }
+    }
+
+    /// A future already done with `value`, with no promise: for tests, caches,
+    /// or a call that has its answer at hand. It costs what a promise
+    /// completed at once costs: one allocation.
+    ///
+    /// ```
+    /// let cached = forthcoming::Future::<u64, String>::ready(42);
+    /// assert!(cached.done());
+    /// assert_eq!(cached.get_result(), Ok(&42));
+    /// ```
+    pub fn ready(value: T) -> Future<T, E> {
+        Future::completed(Ok(value))
+    }
+
+    /// A future already done with the failure
+    /// [`Failure::Exception(error)`](Failure::Exception), with no promise
+    /// (the backtrace is captured here, as by
+    /// [`Promise::set_exception`](crate::Promise::set_exception)).
+    ///
+    /// ```
+    /// use forthcoming::{Failure, Future};
+    /// let refused = Future::<u64, &str>::failed("connection refused");
+    /// assert_eq!(refused.get_result(), Err(&Failure::Exception("connection refused")));
+    /// ```
+    pub fn failed(error: E) -> Future<T, E> {
+        Future::completed(Err(TracedFailure::here(Failure::Exception(error))))
+    }
+
+    /// A future of a new pair, completed at once with `outcome`.
+    fn completed(outcome: Outcome<T, E>) -> Future<T, E> {
+        let (write, read) = pair();
+        write.complete(outcome);
+        Future::from_handle(read)
     }
 
     /// The shared state.
