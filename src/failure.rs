@@ -46,10 +46,12 @@ impl<E: fmt::Display> fmt::Display for Failure<E> {
     }
 }
 
+/// The source is the producer's error's own source: its message is already
+/// in `Display`, so a chain (anyhow's `{:#}`) prints each message once.
 impl<E: Error + 'static> Error for Failure<E> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            Failure::Exception(error) => Some(error),
+            Failure::Exception(error) => error.source(),
             Failure::Panicked(_) | Failure::BrokenPromise => None,
         }
     }
@@ -130,11 +132,13 @@ impl<E: fmt::Display> fmt::Display for ResultError<'_, E> {
     }
 }
 
+/// The source is the failure's (see [`Failure`]'s `Error`): `Display`
+/// already shows the failure, so each message appears once in a chain.
 impl<E: Error + 'static> Error for ResultError<'_, E> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             ResultError::Timeout => None,
-            ResultError::Failed(failure) => Some(*failure),
+            ResultError::Failed(failure) => failure.source(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! of both seeds (`get_result`, `check_success`, `result(timeout)`, ...).
 
 use crate::failure::{Failure, ResultError, TracedFailure};
+use crate::future_error::FutureError;
 use crate::id::FutureId;
 use crate::inner::{Inner, Outcome, ReadHandle, pair};
 use crate::list::WaitList;
@@ -163,6 +164,75 @@ impl<T, E> Future<T, E> {
     /// `check_success`).
     pub fn check_success(&self) -> Result<(), &Failure<E>> {
         self.get_result().map(|_| ())
+    }
+
+    /// Waits, then returns the value, or the failure as an owned
+    /// [`FutureError`] that `?` turns into an `anyhow::Error` or a
+    /// `Box<dyn Error + Send + Sync>` (the borrowed form is
+    /// [`get_result`](Self::get_result)).
+    ///
+    /// ```
+    /// fn total(parts: &[forthcoming::Future<u64, String>]) -> anyhow::Result<u64> {
+    ///     let mut sum = 0;
+    ///     for part in parts {
+    ///         sum += part.value()?;
+    ///     }
+    ///     Ok(sum)
+    /// }
+    /// let good = forthcoming::Future::ready(2);
+    /// let bad = forthcoming::Future::failed("shard 3 is down".to_string());
+    /// assert_eq!(total(&[good.clone(), good.clone()]).unwrap(), 4);
+    /// assert_eq!(total(&[good, bad]).unwrap_err().to_string(), "exception: shard 3 is down");
+    /// ```
+    #[doc(alias = "get_result")]
+    pub fn value(&self) -> Result<&T, FutureError<T, E>> {
+        match self.get_result() {
+            Ok(value) => Ok(value),
+            Err(_) => Err(FutureError::failed(self.clone())),
+        }
+    }
+
+    /// Waits at most `timeout`, then returns the value, or the failure or
+    /// the time-out as an owned [`FutureError`] (the borrowed form is
+    /// [`result`](Self::result)). `Duration::ZERO` only checks.
+    ///
+    /// ```
+    /// use std::error::Error;
+    /// use std::time::Duration;
+    ///
+    /// fn fetch(reply: &forthcoming::Future<String, std::io::Error>) -> Result<usize, Box<dyn Error + Send + Sync>> {
+    ///     Ok(reply.value_timeout(Duration::from_millis(1))?.len())
+    /// }
+    /// let (promise, reply) = forthcoming::promise();
+    /// let error = fetch(&reply).unwrap_err();
+    /// assert_eq!(error.to_string(), "timed out after 1ms waiting for the future");
+    /// promise.set_result("pong".to_string());
+    /// assert_eq!(fetch(&reply).unwrap(), 4);
+    /// ```
+    #[doc(alias = "result")]
+    pub fn value_timeout(&self, timeout: Duration) -> Result<&T, FutureError<T, E>> {
+        if !self.wait_timeout(timeout) {
+            return Err(FutureError::timeout(timeout));
+        }
+        self.value()
+    }
+
+    /// Waits, then returns `Ok(())` on a value, or the failure as an owned
+    /// [`FutureError`] (the borrowed form is
+    /// [`check_success`](Self::check_success)).
+    ///
+    /// ```
+    /// fn commit(write: &forthcoming::Future<(), &'static str>) -> anyhow::Result<()> {
+    ///     write.ensure_success()?;
+    ///     Ok(())
+    /// }
+    /// let (promise, write) = forthcoming::promise();
+    /// promise.set_exception("disk full");
+    /// assert_eq!(commit(&write).unwrap_err().to_string(), "exception: disk full");
+    /// ```
+    #[doc(alias = "check_success")]
+    pub fn ensure_success(&self) -> Result<(), FutureError<T, E>> {
+        self.value().map(|_| ())
     }
 
     /// Waits, then returns the failure, or `None` on a value (NDB's

@@ -123,5 +123,7 @@ impl<T, E: fmt::Debug> fmt::Debug for FutureError<T, E> {
 }
 
 /// `source()` is `None`: `Display` already shows the failure, `E`'s
-/// message included, and `E` need not be an `Error` itself.
+/// message included, and `E` need not be an `Error` itself. When it is, its
+/// own causes are one step away:
+/// `error.failure().and_then(Failure::exception)` is the `&E`.
 impl<T, E: fmt::Display + fmt::Debug> Error for FutureError<T, E> {}

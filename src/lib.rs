@@ -69,8 +69,9 @@
 //     waker, and unlinks on drop.
 //  4. `inner`: the shared block of one pair and its two handles, the only
 //     owners of its life.
-//  5. The public API: `promise`, `future`, `completion` (`.await`),
-//     `waitable`, `group` and `group_async` (waits over many futures).
+//  5. The public API: `promise`, `future`, `future_error` (the owned error
+//     of a read), `completion` (`.await`), `waitable`, `group` and
+//     `group_async` (waits over many futures).
 
 // Layer 1.
 mod epoch;
@@ -90,6 +91,7 @@ mod registration;
 // Layer 5.
 mod completion;
 mod future;
+mod future_error;
 mod group;
 mod group_async;
 mod promise;
@@ -98,6 +100,7 @@ mod waitable;
 pub use completion::Completion;
 pub use failure::{Failure, Panic, ResultError};
 pub use future::Future;
+pub use future_error::FutureError;
 pub use group::{wait, wait_all, wait_any};
 pub use group_async::{Wait, WaitAll, WaitAny, wait_all_async, wait_any_async, wait_async};
 pub use id::FutureId;
@@ -112,6 +115,9 @@ mod compile_time {
     use std::cell::Cell;
     use std::rc::Rc;
 
+    /// A value type without `Debug`.
+    struct NotDebug;
+
     assert_eq_size!(Future<u64, ()>, usize);
     assert_eq_size!(Promise<u64, ()>, usize);
     assert_eq_size!(Option<Future<u64, ()>>, usize);
@@ -125,6 +131,11 @@ mod compile_time {
     assert_not_impl_any!(Promise<u8, Rc<u8>>: Send);
     assert_impl_all!(Failure<std::io::Error>: std::error::Error, Send, Sync);
     assert_impl_all!(ResultError<'static, std::io::Error>: std::error::Error);
+    // The owned error converts with `?` for the error types applications use.
+    assert_impl_all!(FutureError<u64, String>: std::error::Error, Send, Sync);
+    assert_impl_all!(FutureError<u64, &'static str>: std::error::Error, Send, Sync);
+    assert_impl_all!(FutureError<u64, std::io::Error>: std::error::Error, Send, Sync);
+    assert_impl_all!(FutureError<NotDebug, ()>: std::fmt::Debug);
     assert_impl_all!(FutureId: Copy, Eq, std::hash::Hash, std::fmt::Display, Send, Sync);
     assert_impl_all!(dyn Waitable: Waitable);
     // The async waits' futures may move between an executor's threads and
