@@ -138,6 +138,8 @@ mod compile_time {
     assert_impl_all!(FutureError<NotDebug, ()>: std::fmt::Debug);
     assert_impl_all!(FutureId: Copy, Eq, std::hash::Hash, std::fmt::Display, Send, Sync);
     assert_impl_all!(dyn Waitable: Waitable);
+    assert_impl_all!(&'static Future<u64, String>: Waitable);
+    assert_impl_all!(&'static dyn Waitable: Waitable);
     // The async waits' futures may move between an executor's threads and
     // need no pinning; a `Completion` is as thread-safe as its future.
     assert_impl_all!(Completion<'static, u64, String>: Send, Sync, Unpin);

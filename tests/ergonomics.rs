@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::fmt::{self, Debug, Display};
 use std::io;
+use std::thread;
 use std::time::Duration;
 
 /// A cache answers from memory with a future already done, so callers read
@@ -219,4 +220,58 @@ fn panics_and_broken_promises_flow_into_anyhow() {
         .unwrap();
     assert_eq!(owned.failure(), Some(&fc::Failure::BrokenPromise));
     assert!(error.to_string().starts_with("broken promise"), "{error}");
+}
+
+/// A request waits on futures of different types at once, and on the part
+/// of a list still pending, through `Vec`s of references.
+#[test]
+fn a_heterogeneous_wait_over_vecs_of_references() {
+    let (status_promise, status) = fc::promise::<u16, String>();
+    let (body_promise, body) = fc::promise::<Vec<u8>, io::Error>();
+    let (cancel, cancelled) = fc::promise::<(), ()>();
+    let all: Vec<&dyn fc::Waitable> = vec![&status, &body, &cancelled];
+    let responder = thread::spawn(move || status_promise.set_result(200));
+    assert_eq!(fc::wait_any(&all), Some(0));
+    responder.join().unwrap();
+    let (done, not_done) = fc::wait(&all, Some(Duration::ZERO), fc::ReturnWhen::AllCompleted);
+    assert_eq!((done, not_done), (vec![0], vec![1, 2]));
+
+    // The calls still pending, as references: waited on through `&rest`.
+    let rest: Vec<&dyn fc::Waitable> = all.iter().copied().filter(|w| !w.is_done()).collect();
+    let responder = thread::spawn(move || body_promise.set_result(b"ok".to_vec()));
+    assert_eq!(fc::wait_any(&rest), Some(0));
+    responder.join().unwrap();
+    drop(cancel);
+    fc::wait_all(&all);
+    assert_eq!(body.get_result().ok().map(Vec::len), Some(2));
+    assert!(cancelled.get_result().is_err());
+
+    let (mut promises, calls): (Vec<_>, Vec<_>) =
+        (0..4).map(|_| fc::promise::<u64, String>()).unzip();
+    let rest: Vec<&fc::Future<u64, String>> = calls.iter().filter(|c| !c.done()).collect();
+    let third = promises.remove(2);
+    let responder = thread::spawn(move || third.set_result(9));
+    assert_eq!(fc::wait_any(&rest), Some(2));
+    responder.join().unwrap();
+}
+
+/// The async group waits take the same `Vec`s of references.
+#[test]
+fn async_group_waits_over_vecs_of_references() {
+    let (status_promise, status) = fc::promise::<u16, String>();
+    let (body_promise, body) = fc::promise::<Vec<u8>, io::Error>();
+    let all: Vec<&dyn fc::Waitable> = vec![&status, &body];
+    let rest: Vec<&fc::Future<Vec<u8>, io::Error>> = vec![&body];
+    let responder = thread::spawn(move || {
+        status_promise.set_result(200);
+        body_promise.set_result(b"ok".to_vec());
+    });
+    futures::executor::block_on(async {
+        assert!(fc::wait_any_async(&all).await.is_some());
+        fc::wait_all_async(&all).await;
+        assert_eq!(fc::wait_any_async(&rest).await, Some(0));
+        let (done, not_done) = fc::wait_async(&rest, fc::ReturnWhen::AllCompleted).await;
+        assert_eq!((done, not_done), (vec![0], vec![]));
+    });
+    responder.join().unwrap();
 }
