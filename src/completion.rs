@@ -1,13 +1,15 @@
-//! `(&future).await`: the same wait, from any async executor.
+//! `(&future).await` and `future.await`: the same wait, from any async
+//! executor, giving the outcome by reference or by value.
 
 use crate::failure::Failure;
 use crate::future::Future;
+use crate::list::WaitList;
 use crate::registration::Registration;
 use crate::return_when::ReturnWhen;
 use crate::waitable::sealed::Sealed;
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 /// Awaits the outcome: `(&future).await` is `Result<&T, &Failure<E>>`, as
 /// [`Future::get_result`], without blocking the thread and without any
@@ -35,6 +37,14 @@ impl<'a, T, E> std::future::IntoFuture for &'a Future<T, E> {
 /// It registers on its first `Pending` poll and stays registered across
 /// polls: a re-poll only swaps the waker. Dropping it (cancellation, e.g.
 /// by `tokio::time::timeout`) unlinks its registration at once, lock-free.
+///
+/// ```
+/// use std::future::IntoFuture;
+/// let (promise, future) = forthcoming::promise::<u8, ()>();
+/// let completion: forthcoming::Completion<'_, u8, ()> = (&future).into_future();
+/// promise.set_result(3);
+/// assert_eq!(futures::executor::block_on(completion), Ok(&3));
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Completion<'a, T, E> {
     /// What is awaited.
@@ -48,29 +58,143 @@ impl<'a, T, E> std::future::Future for Completion<'a, T, E> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let future = self.future;
-        if !future.done() {
-            let lists = || [future.wait_list()];
-            Registration::with_waker(
-                &mut self.registration,
-                cx.waker(),
-                lists,
-                ReturnWhen::FirstCompleted,
-            );
-            // Checked after the waker is in place: a completion from here on
-            // wakes the new waker, one before it is seen now.
-            if !future.done() {
-                return Poll::Pending;
-            }
-        }
-        self.registration = None;
+        ready!(poll_done(future.wait_list(), &mut self.registration, cx));
         Poll::Ready(future.get_result())
     }
+}
+
+/// Awaits the outcome by value: `future.await` is `Result<T, Failure<E>>`,
+/// moved out when this is the future's last handle (as
+/// [`Future::into_result`]), cloned otherwise, as
+/// `futures::future::Shared` does; hence `T: Clone, E: Clone`. Without
+/// them, `(&future).await` reads the outcome by reference.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (promise, future) = forthcoming::promise::<String, ()>();
+/// let reader = tokio::spawn(async move { future.await });
+/// promise.set_result("hello".to_string());
+/// assert_eq!(reader.await.unwrap(), Ok("hello".to_string()));
+/// # }
+/// ```
+///
+/// A value that is not `Clone` is not awaited by value:
+///
+/// ```compile_fail,E0277
+/// struct Connection; // not Clone
+/// async fn take(future: forthcoming::Future<Connection, ()>) -> Connection {
+///     future.await.ok().unwrap()
+/// }
+/// ```
+impl<T: Clone, E: Clone> std::future::IntoFuture for Future<T, E> {
+    type Output = Result<T, Failure<E>>;
+    type IntoFuture = OwnedCompletion<T, E>;
+
+    fn into_future(self) -> OwnedCompletion<T, E> {
+        OwnedCompletion {
+            registration: None,
+            future: Some(self),
+        }
+    }
+}
+
+/// The future returned by `future.into_future()`: it owns the
+/// [`Future`] handle and waits as [`Completion`] does (registered from its
+/// first `Pending` poll, unlinked at once when dropped).
+///
+/// # Panics
+/// When polled again after it returned `Ready` (the outcome was handed
+/// out), as an `async fn`'s future does.
+///
+/// ```
+/// use std::future::IntoFuture;
+/// let (promise, future) = forthcoming::promise::<u8, ()>();
+/// let completion: forthcoming::OwnedCompletion<u8, ()> = future.into_future();
+/// promise.set_result(3);
+/// assert_eq!(futures::executor::block_on(completion), Ok(3));
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct OwnedCompletion<T, E> {
+    /// Present between the first `Pending` poll and completion or drop. It
+    /// is linked into `future`'s list, so it is declared first: fields drop
+    /// in order, so it is unlinked while the list is alive.
+    registration: Option<Registration<'static>>,
+    /// What is awaited; `None` once the outcome was returned.
+    future: Option<Future<T, E>>,
+}
+
+/// Nothing in it is pinned: the outcome lives behind the handle, on the heap.
+impl<T, E> Unpin for OwnedCompletion<T, E> {}
+
+impl<T: Clone, E: Clone> std::future::Future for OwnedCompletion<T, E> {
+    type Output = Result<T, Failure<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Some(future) = &this.future else {
+            panic!("`OwnedCompletion` polled after it returned `Ready`");
+        };
+        // SAFETY: the list lives in the shared state, which the counted
+        // handle `this.future` keeps allocated (invariant I2 of `Inner`) at a
+        // fixed address (moving `this` moves only the handle). The extended
+        // reference goes only to the registration, which keeps it in its
+        // nodes and does not hand it out, and the registration is dropped
+        // before the handle: by `poll_done` before the handle is taken
+        // below, inside `Registration::with_waker` if a waker panics, and
+        // first when `this` is dropped (declaration order). Leaking `this`
+        // leaks the handle too, so the list then lives forever.
+        let list: &'static WaitList = unsafe { &*std::ptr::from_ref(future.wait_list()) };
+        ready!(poll_done(list, &mut this.registration, cx));
+        let Some(future) = this.future.take() else {
+            unreachable!("checked above");
+        };
+        Poll::Ready(match future.into_result() {
+            Ok(outcome) => outcome,
+            Err(shared) => shared.get_result().cloned().map_err(Failure::clone),
+        })
+    }
+}
+
+/// Ready once `list`'s future is done. While it is pending, the task's
+/// waker is registered in `registration` (registering on the first call,
+/// only swapping the waker on later ones); once done, the registration is
+/// dropped.
+fn poll_done<'a>(
+    list: &'a WaitList,
+    registration: &mut Option<Registration<'a>>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    if !list.state().is_complete() {
+        Registration::with_waker(
+            registration,
+            cx.waker(),
+            || [list],
+            ReturnWhen::FirstCompleted,
+        );
+        // Checked after the waker is in place: a completion from here on
+        // wakes the new waker, one before it is seen now.
+        if !list.state().is_complete() {
+            return Poll::Pending;
+        }
+    }
+    *registration = None;
+    Poll::Ready(())
 }
 
 impl<T, E> fmt::Debug for Completion<'_, T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Completion")
             .field("future", self.future)
+            .field("registered", &self.registration.is_some())
+            .finish()
+    }
+}
+
+impl<T, E> fmt::Debug for OwnedCompletion<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedCompletion")
+            .field("future", &self.future)
             .field("registered", &self.registration.is_some())
             .finish()
     }

@@ -70,7 +70,7 @@
 //  4. `inner`: the shared block of one pair and its two handles, the only
 //     owners of its life.
 //  5. The public API: `promise`, `future`, `future_error` (the owned error
-//     of a read), `completion` (`.await`), `waitable`, `group` and
+//     of a read), `completion` (`(&future).await`, `future.await`), `waitable`, `group` and
 //     `group_async` (waits over many futures).
 
 // Layer 1.
@@ -97,7 +97,7 @@ mod group_async;
 mod promise;
 mod waitable;
 
-pub use completion::Completion;
+pub use completion::{Completion, OwnedCompletion};
 pub use failure::{Failure, Panic, ResultError};
 pub use future::Future;
 pub use future_error::FutureError;
@@ -114,9 +114,6 @@ mod compile_time {
     use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
     use std::cell::Cell;
     use std::rc::Rc;
-
-    /// A value type without `Debug`.
-    struct NotDebug;
 
     assert_eq_size!(Future<u64, ()>, usize);
     assert_eq_size!(Promise<u64, ()>, usize);
@@ -135,7 +132,7 @@ mod compile_time {
     assert_impl_all!(FutureError<u64, String>: std::error::Error, Send, Sync);
     assert_impl_all!(FutureError<u64, &'static str>: std::error::Error, Send, Sync);
     assert_impl_all!(FutureError<u64, std::io::Error>: std::error::Error, Send, Sync);
-    assert_impl_all!(FutureError<NotDebug, ()>: std::fmt::Debug);
+    assert_impl_all!(FutureError<Box<dyn Fn()>, ()>: std::fmt::Debug); // T need not be Debug
     assert_impl_all!(FutureId: Copy, Eq, std::hash::Hash, std::fmt::Display, Send, Sync);
     assert_impl_all!(dyn Waitable: Waitable);
     assert_impl_all!(&'static Future<u64, String>: Waitable);
@@ -144,6 +141,9 @@ mod compile_time {
     // need no pinning; a `Completion` is as thread-safe as its future.
     assert_impl_all!(Completion<'static, u64, String>: Send, Sync, Unpin);
     assert_not_impl_any!(Completion<'static, Cell<u8>, ()>: Send, Sync);
+    assert_impl_all!(OwnedCompletion<u64, String>: Send, Sync, Unpin);
+    assert_impl_all!(OwnedCompletion<std::marker::PhantomPinned, ()>: Unpin);
+    assert_not_impl_any!(OwnedCompletion<Cell<u8>, ()>: Send, Sync);
     assert_impl_all!(WaitAny<'static>: Send, Sync, Unpin);
     assert_impl_all!(WaitAll<'static>: Send, Sync, Unpin);
     assert_impl_all!(Wait<'static>: Send, Sync, Unpin);

@@ -8,7 +8,12 @@ use forthcoming as fc;
 use std::collections::HashMap;
 use std::error::Error;
 use std::fmt::{self, Debug, Display};
+use std::future::{Future as _, IntoFuture};
 use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
@@ -274,4 +279,172 @@ fn async_group_waits_over_vecs_of_references() {
         assert_eq!((done, not_done), (vec![0], vec![]));
     });
     responder.join().unwrap();
+}
+
+/// An RPC client: each call runs on a worker thread and hands back a
+/// future; shard 3 is down.
+#[derive(Clone, Copy, Debug)]
+struct Client;
+
+impl Client {
+    fn call(self, shard: u64) -> fc::Future<u64, String> {
+        let (promise, reply) = fc::promise();
+        thread::spawn(move || {
+            promise.run(|| match shard {
+                3 => Err(format!("shard {shard} is down")),
+                _ => Ok(shard * 10),
+            })
+        });
+        reply
+    }
+
+    /// Fans out one call per shard and adds the replies.
+    fn total(self, shards: impl IntoIterator<Item = u64>) -> anyhow::Result<u64> {
+        let calls: Vec<_> = shards.into_iter().map(|shard| self.call(shard)).collect();
+        let mut sum = 0;
+        for call in &calls {
+            sum += call.value()?;
+        }
+        Ok(sum)
+    }
+}
+
+#[test]
+fn a_fan_out_client_on_threads_sums_or_names_the_failed_call() {
+    assert_eq!(Client.total([1, 2, 4]).unwrap(), 70);
+    let error = Client
+        .total([1, 2, 3, 4])
+        .unwrap_err()
+        .context("summing shards");
+    assert_eq!(
+        format!("{error:#}"),
+        "summing shards: exception: shard 3 is down"
+    );
+
+    // Stop at the first failure, leave the rest running.
+    let calls: Vec<_> = (1..=4).map(|shard| Client.call(shard)).collect();
+    let (done, _) = fc::wait(&calls, None, fc::ReturnWhen::FirstException);
+    assert!(done.contains(&2), "{done:?}");
+    assert!(calls[2].ensure_success().is_err());
+}
+
+/// One value read by sixteen threads: each borrows the one stored value.
+#[test]
+fn sixteen_threads_read_one_value() {
+    let (promise, config) = fc::promise::<Vec<String>, String>();
+    let config = &config;
+    thread::scope(|scope| {
+        let readers: Vec<_> = (0..16)
+            .map(|_| scope.spawn(move || -> anyhow::Result<usize> { Ok(config.value()?.len()) }))
+            .collect();
+        promise.set_result(vec!["a".into(), "b".into()]);
+        for reader in readers {
+            assert_eq!(reader.join().unwrap().unwrap(), 2);
+        }
+    });
+}
+
+/// The same client awaited in tokio: owned futures move into spawned tasks,
+/// and tokio's time-out takes a reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_awaited_in_tokio() {
+    let tasks: Vec<_> = (1..=4)
+        .map(|shard| tokio::spawn(async move { Client.call(shard).await }))
+        .collect();
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.unwrap());
+    }
+    assert_eq!(replies[..2], [Ok(10), Ok(20)]);
+    assert_eq!(
+        replies[2],
+        Err(fc::Failure::Exception("shard 3 is down".to_string()))
+    );
+    assert_eq!(replies[3], Ok(40));
+
+    let (promise, slow) = fc::promise::<u64, String>();
+    let late = tokio::time::timeout(Duration::from_millis(1), &slow).await;
+    assert!(late.is_err(), "nothing completes `slow` yet");
+    let shared = slow.clone();
+    let reader = tokio::spawn(async move { shared.await });
+    promise.set_result(9);
+    assert_eq!(reader.await.unwrap(), Ok(9));
+    assert_eq!(tokio::time::timeout(Duration::MAX, slow).await, Ok(Ok(9)));
+}
+
+/// The same client awaited in `futures::executor`, by reference and by value.
+#[test]
+fn the_client_awaited_in_futures_executor() {
+    let calls: Vec<_> = (1..=4).map(|shard| Client.call(shard)).collect();
+    futures::executor::block_on(async {
+        assert_eq!((&calls[0]).await, Ok(&10));
+        assert_eq!(fc::wait_any_async(&calls[3..]).await, Some(0));
+        let owned = futures::future::join_all(calls.iter().cloned().map(IntoFuture::into_future));
+        let owned = owned.await;
+        assert_eq!(owned[3], Ok(40));
+        assert!(owned[2].is_err());
+    });
+}
+
+/// A value that counts how often it was cloned.
+#[derive(Debug)]
+struct Tally(Arc<AtomicUsize>);
+
+impl Clone for Tally {
+    fn clone(&self) -> Tally {
+        self.0.fetch_add(1, SeqCst);
+        Tally(Arc::clone(&self.0))
+    }
+}
+
+/// Awaiting the last handle moves the value out; awaiting one of several
+/// clones it.
+#[test]
+fn owned_await_moves_the_last_handle_and_clones_a_shared_one() {
+    let clones = Arc::new(AtomicUsize::new(0));
+    let sole = fc::Future::<Tally, ()>::ready(Tally(Arc::clone(&clones)));
+    futures::executor::block_on(async { sole.await }).unwrap();
+    assert_eq!(clones.load(SeqCst), 0, "moved out");
+
+    let shared = fc::Future::<Tally, ()>::ready(Tally(Arc::clone(&clones)));
+    futures::executor::block_on(shared.clone().into_future()).unwrap();
+    assert_eq!(clones.load(SeqCst), 1, "cloned: `shared` keeps its own");
+    assert!(shared.get_result().is_ok());
+}
+
+/// A waker that counts its wake-ups.
+struct Wakes(AtomicUsize);
+
+impl std::task::Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// An owned await that was registered and then dropped (a lost `select!`,
+/// a time-out) unlinks itself before its handle goes; one kept is woken.
+#[test]
+fn owned_awaits_registered_then_dropped_or_completed() {
+    let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+    let waker = Waker::from(Arc::clone(&wakes));
+    let mut cx = Context::from_waker(&waker);
+    let (promise, sole) = fc::promise::<String, ()>();
+    let mut waiting = sole.into_future();
+    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    drop(waiting); // the last handle, dropped while registered
+    promise.set_result("nobody reads this".into());
+    assert_eq!(wakes.0.load(SeqCst), 0, "unlinked: not woken");
+
+    let (promise, future) = fc::promise::<String, ()>();
+    let mut waiting = future.clone().into_future();
+    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    assert!(
+        Pin::new(&mut waiting).poll(&mut cx).is_pending(),
+        "a re-poll"
+    );
+    promise.set_result("x".into());
+    assert_eq!(wakes.0.load(SeqCst), 1);
+    let ready = Pin::new(&mut waiting).poll(&mut cx);
+    assert_eq!(ready, Poll::Ready(Ok("x".to_string())));
+    assert_eq!(future.into_result().ok(), Some(Ok("x".to_string())));
 }

@@ -266,8 +266,12 @@ fn repoll_after_a_panicking_clone<F: std::future::Future + Unpin>(
 #[test]
 fn a_repoll_after_a_panicking_waker_clone_is_still_woken() {
     let (p, f) = promise::<u32, ()>();
-    let outcome = repoll_after_a_panicking_clone(f.into_future(), || p.set_result(1));
+    let outcome = repoll_after_a_panicking_clone((&f).into_future(), || p.set_result(1));
     assert_eq!(outcome, Ok(&1));
+
+    let (p, f) = promise::<u32, ()>();
+    let owned = repoll_after_a_panicking_clone(f.into_future(), || p.set_result(1));
+    assert_eq!(owned, Ok(1));
 
     let [(p, f), (_q, g)] = [promise::<u32, ()>(), promise()];
     let any = repoll_after_a_panicking_clone(wait_any_async([&f, &g]), || p.set_result(2));
