@@ -182,7 +182,7 @@ fn poll_done<'a>(
     Poll::Ready(())
 }
 
-impl<T, E> fmt::Debug for Completion<'_, T, E> {
+impl<T: fmt::Debug, E: fmt::Debug> fmt::Debug for Completion<'_, T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Completion")
             .field("future", self.future)
@@ -191,7 +191,7 @@ impl<T, E> fmt::Debug for Completion<'_, T, E> {
     }
 }
 
-impl<T, E> fmt::Debug for OwnedCompletion<T, E> {
+impl<T: fmt::Debug, E: fmt::Debug> fmt::Debug for OwnedCompletion<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedCompletion")
             .field("future", &self.future)

@@ -295,12 +295,27 @@ impl<T, E> Clone for Future<T, E> {
     }
 }
 
-impl<T, E> fmt::Debug for Future<T, E> {
+/// Shows the id, the state word and, once done, the value or the failure.
+///
+/// ```
+/// let (promise, future) = forthcoming::promise::<u8, String>();
+/// assert!(format!("{future:?}").contains("Pending"));
+/// promise.set_result(7);
+/// assert!(format!("{future:?}").ends_with("value: 7 }"));
+/// let failed = forthcoming::Future::<u8, String>::failed("no".into());
+/// assert!(format!("{failed:?}").ends_with(r#"failure: Exception("no") }"#));
+/// ```
+impl<T: fmt::Debug, E: fmt::Debug> fmt::Debug for Future<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Future")
-            .field("id", &self.id())
-            .field("state", &self.inner().list.state())
-            .finish()
+        let mut out = f.debug_struct("Future");
+        out.field("id", &self.id())
+            .field("state", &self.inner().list.state());
+        match self.inner().outcome() {
+            Some(Ok(value)) => out.field("value", value),
+            Some(Err(traced)) => out.field("failure", &traced.failure),
+            None => &mut out,
+        };
+        out.finish()
     }
 }
 

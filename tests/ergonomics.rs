@@ -448,3 +448,28 @@ fn owned_awaits_registered_then_dropped_or_completed() {
     assert_eq!(ready, Poll::Ready(Ok("x".to_string())));
     assert_eq!(future.into_result().ok(), Some(Ok("x".to_string())));
 }
+
+/// Printing a future while debugging shows what it holds.
+#[test]
+fn debug_shows_the_outcome() {
+    let (promise, reply) = fc::promise::<u64, String>();
+    let pending = format!("{reply:?}");
+    assert!(
+        pending.contains("Pending") && !pending.contains("value"),
+        "{pending}"
+    );
+    promise.set_result(42);
+    let id = reply.id();
+    assert_eq!(
+        format!("{reply:?}"),
+        format!("Future {{ id: FutureId({id}), state: Complete(value), value: 42 }}")
+    );
+    let refused = fc::Future::<u64, String>::failed("refused".into());
+    let id = refused.id();
+    assert_eq!(
+        format!("{refused:?}"),
+        format!(
+            "Future {{ id: FutureId({id}), state: Complete(failure), failure: Exception(\"refused\") }}"
+        )
+    );
+}

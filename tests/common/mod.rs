@@ -8,6 +8,7 @@
 pub(crate) mod alloc;
 
 use forthcoming::{Failure, Future, Promise, ReturnWhen, promise};
+use std::fmt::Debug;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
@@ -211,13 +212,17 @@ pub(crate) fn no_hang<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Sen
 
 /// Whether some waiter is linked into `future`'s list, read from its `Debug`
 /// output (the state word decodes as `Pending(head: ..)`).
-pub(crate) fn has_waiters<T, E>(future: &Future<T, E>) -> bool {
+pub(crate) fn has_waiters<T: Debug, E: Debug>(future: &Future<T, E>) -> bool {
     format!("{future:?}").contains("head")
 }
 
 /// Spins (yielding) until `registered` holds for `future`'s `Debug` output.
 /// Panics after [`HANG`] with `what`.
-fn spin_until<T, E>(future: &Future<T, E>, what: &str, registered: impl Fn(&str) -> bool) {
+fn spin_until<T: Debug, E: Debug>(
+    future: &Future<T, E>,
+    what: &str,
+    registered: impl Fn(&str) -> bool,
+) {
     let start = Instant::now();
     loop {
         let now = format!("{future:?}");
@@ -234,7 +239,7 @@ fn spin_until<T, E>(future: &Future<T, E>, what: &str, registered: impl Fn(&str)
 ///
 /// It tells that *some* waiter is linked, so it proves a new one registered
 /// only while the list was empty before; otherwise use [`start_waiter`].
-pub(crate) fn await_registered<T, E>(future: &Future<T, E>) {
+pub(crate) fn await_registered<T: Debug, E: Debug>(future: &Future<T, E>) {
     spin_until(
         future,
         "no waiter registered (or Debug no longer shows the head)",
@@ -253,7 +258,10 @@ pub(crate) fn await_registered<T, E>(future: &Future<T, E>) {
 /// waiter's node is pushed. Hence what `start` starts must push exactly one
 /// node onto `future` (not `wait([f, f])`), every earlier waiter must stay
 /// linked (no time-outs), and `future` must stay pending until this returns.
-pub(crate) fn start_waiter<T, E, R>(future: &Future<T, E>, start: impl FnOnce() -> R) -> R {
+pub(crate) fn start_waiter<T: Debug, E: Debug, R>(
+    future: &Future<T, E>,
+    start: impl FnOnce() -> R,
+) -> R {
     let before = format!("{future:?}");
     let started = start();
     spin_until(
