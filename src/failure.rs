@@ -11,6 +11,22 @@ use std::fmt;
 /// panic captured by [`Promise::run`], and a promise dropped without any
 /// outcome.
 ///
+/// ```
+/// use forthcoming::{Failure, Future};
+/// fn describe(future: &Future<u8, String>) -> String {
+///     match future.get_result() {
+///         Ok(value) => format!("got {value}"),
+///         Err(Failure::Exception(error)) => format!("the producer said: {error}"),
+///         Err(Failure::Panicked(panic)) => format!("the producer {panic}"),
+///         Err(Failure::BrokenPromise) => "nobody will answer".to_string(),
+///     }
+/// }
+/// let (promise, future) = forthcoming::promise();
+/// promise.run(|| panic!("out of memory"));
+/// assert_eq!(describe(&future), "the producer panicked: out of memory");
+/// assert_eq!(describe(&Future::failed("busy".into())), "the producer said: busy");
+/// ```
+///
 /// [`Promise::set_exception`]: crate::Promise::set_exception
 /// [`Promise::run`]: crate::Promise::run
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +42,12 @@ pub enum Failure<E> {
 
 impl<E> Failure<E> {
     /// The producer's error, if this failure is one.
+    ///
+    /// ```
+    /// use forthcoming::Failure;
+    /// assert_eq!(Failure::Exception("busy").exception(), Some(&"busy"));
+    /// assert_eq!(Failure::<&str>::BrokenPromise.exception(), None);
+    /// ```
     pub fn exception(&self) -> Option<&E> {
         match self {
             Failure::Exception(error) => Some(error),
@@ -79,6 +101,15 @@ impl<E> TracedFailure<E> {
 
 /// A panic captured by [`Promise::run`](crate::Promise::run): its message,
 /// when the payload was a string.
+///
+/// ```
+/// use forthcoming::Failure;
+/// let (promise, future) = forthcoming::promise::<u8, ()>();
+/// promise.run(|| panic!("index {} out of range", 7));
+/// let Some(Failure::Panicked(panic)) = future.exception() else { unreachable!() };
+/// assert_eq!(panic.message(), Some("index 7 out of range"));
+/// assert_eq!(panic.to_string(), "panicked: index 7 out of range");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Panic {
     /// The payload's text, if it was a `&str` or a `String`.
@@ -100,6 +131,14 @@ impl Panic {
     }
 
     /// The panic message, when the payload was a string.
+    ///
+    /// ```
+    /// use forthcoming::Failure;
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// promise.run(|| std::panic::panic_any(42)); // not a string
+    /// let Some(Failure::Panicked(panic)) = future.exception() else { unreachable!() };
+    /// assert_eq!(panic.message(), None);
+    /// ```
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
@@ -115,6 +154,20 @@ impl fmt::Display for Panic {
 }
 
 /// Why [`Future::result`](crate::Future::result) returned no value.
+///
+/// It borrows the failure from the future; the owned form, which `?`
+/// carries out of a function, is [`FutureError`](crate::FutureError).
+///
+/// ```
+/// use forthcoming::{Failure, ResultError};
+/// use std::time::Duration;
+/// let (promise, future) = forthcoming::promise::<u8, &str>();
+/// let wait = Some(Duration::from_millis(1));
+/// assert_eq!(future.result(wait), Err(ResultError::Timeout));
+/// promise.set_exception("refused");
+/// assert_eq!(future.result(wait), Err(ResultError::Failed(&Failure::Exception("refused"))));
+/// assert_eq!(future.result(wait).unwrap_err().to_string(), "exception: refused");
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub enum ResultError<'a, E> {
     /// The time-out passed before the future completed.

@@ -86,12 +86,27 @@ impl<T, E> Future<T, E> {
     }
 
     /// Whether the outcome has arrived. Never blocks.
+    ///
+    /// ```
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// assert!(!future.done());
+    /// promise.set_result(1);
+    /// assert!(future.done());
+    /// ```
     pub fn done(&self) -> bool {
         self.inner().list.state().is_complete()
     }
 
     /// The failure, if the future completed with one. Never blocks: `None`
     /// while pending or on success (the SDK's `exception` property).
+    ///
+    /// ```
+    /// use forthcoming::Failure;
+    /// let (promise, future) = forthcoming::promise::<u8, &str>();
+    /// assert_eq!(future.exception(), None); // pending
+    /// promise.set_exception("boom");
+    /// assert_eq!(future.exception(), Some(&Failure::Exception("boom")));
+    /// ```
     pub fn exception(&self) -> Option<&Failure<E>> {
         match self.inner().outcome() {
             Some(Err(traced)) => Some(&traced.failure),
@@ -100,6 +115,13 @@ impl<T, E> Future<T, E> {
     }
 
     /// Blocks until the outcome arrives.
+    ///
+    /// ```
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// std::thread::spawn(move || promise.set_result(1));
+    /// future.wait();
+    /// assert!(future.done());
+    /// ```
     #[inline]
     pub fn wait(&self) {
         if !self.done() {
@@ -116,12 +138,29 @@ impl<T, E> Future<T, E> {
     /// Blocks until the outcome arrives or `timeout` passes; returns
     /// [`done`](Self::done). `Duration::ZERO` only checks; a time-out too
     /// long to represent as an `Instant` waits forever.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// assert!(!future.wait_timeout(Duration::from_millis(1)));
+    /// promise.set_result(1);
+    /// assert!(future.wait_timeout(Duration::ZERO));
+    /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         self.wait_until(deadline_after(timeout))
     }
 
     /// Blocks until the outcome arrives or `deadline` passes; returns
     /// [`done`](Self::done). A deadline in the past only checks.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert!(!future.wait_deadline(deadline));
+    /// promise.set_result(1);
+    /// assert!(future.wait_deadline(deadline)); // past: only checks
+    /// ```
     pub fn wait_deadline(&self, deadline: Instant) -> bool {
         self.wait_until(Some(deadline))
     }
@@ -139,6 +178,20 @@ impl<T, E> Future<T, E> {
 
     /// Waits, then returns the value or the failure (NDB's `get_result`;
     /// the failure is returned, never panicked).
+    ///
+    /// The value and the failure are borrowed from the future; to return
+    /// the failure from a function with `?`, use [`value`](Self::value).
+    ///
+    /// ```
+    /// use forthcoming::Failure;
+    /// let (promise, future) = forthcoming::promise::<String, ()>();
+    /// std::thread::spawn(move || promise.set_result("hi".to_string()));
+    /// assert_eq!(future.get_result().map(String::as_str), Ok("hi"));
+    ///
+    /// let (broken, future) = forthcoming::promise::<String, ()>();
+    /// drop(broken);
+    /// assert_eq!(future.get_result(), Err(&Failure::BrokenPromise));
+    /// ```
     pub fn get_result(&self) -> Result<&T, &Failure<E>> {
         self.wait();
         self.settled()
@@ -146,6 +199,17 @@ impl<T, E> Future<T, E> {
 
     /// Waits at most `timeout` (`None`: forever), then returns the value, the
     /// failure, or [`ResultError::Timeout`] (the SDK's `result(timeout)`).
+    ///
+    /// The owned form, for `?`, is [`value_timeout`](Self::value_timeout).
+    ///
+    /// ```
+    /// use forthcoming::ResultError;
+    /// use std::time::Duration;
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// assert_eq!(future.result(Some(Duration::from_millis(1))), Err(ResultError::Timeout));
+    /// promise.set_result(1);
+    /// assert_eq!(future.result(None), Ok(&1));
+    /// ```
     pub fn result(&self, timeout: Option<Duration>) -> Result<&T, ResultError<'_, E>> {
         let done = match timeout {
             None => {
@@ -162,6 +226,15 @@ impl<T, E> Future<T, E> {
 
     /// Waits, then returns `Ok(())` on a value or the failure (NDB's
     /// `check_success`).
+    ///
+    /// The owned form, for `?`, is [`ensure_success`](Self::ensure_success).
+    ///
+    /// ```
+    /// use forthcoming::Failure;
+    /// let (promise, future) = forthcoming::promise::<u8, &str>();
+    /// promise.set_exception("denied");
+    /// assert_eq!(future.check_success(), Err(&Failure::Exception("denied")));
+    /// ```
     pub fn check_success(&self) -> Result<(), &Failure<E>> {
         self.get_result().map(|_| ())
     }
@@ -237,6 +310,12 @@ impl<T, E> Future<T, E> {
 
     /// Waits, then returns the failure, or `None` on a value (NDB's
     /// `get_exception`).
+    ///
+    /// ```
+    /// let (promise, future) = forthcoming::promise::<u8, &str>();
+    /// std::thread::spawn(move || promise.set_result(1));
+    /// assert_eq!(future.get_exception(), None);
+    /// ```
     pub fn get_exception(&self) -> Option<&Failure<E>> {
         self.get_result().err()
     }
@@ -244,6 +323,13 @@ impl<T, E> Future<T, E> {
     /// Waits, then returns the backtrace captured where the failure was set
     /// (`Some` for every failure; it is empty unless `RUST_BACKTRACE` or
     /// `RUST_LIB_BACKTRACE` enables capture), or `None` on a value.
+    ///
+    /// ```
+    /// let (promise, future) = forthcoming::promise::<u8, &str>();
+    /// promise.set_exception("boom");
+    /// let trace = future.get_traceback().expect("a failure has one");
+    /// println!("the failure was set at:\n{trace}");
+    /// ```
     pub fn get_traceback(&self) -> Option<&Backtrace> {
         self.wait();
         match self.inner().outcome() {
@@ -253,6 +339,13 @@ impl<T, E> Future<T, E> {
     }
 
     /// The pair's process-unique id, shared by every clone.
+    ///
+    /// ```
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// assert_eq!(future.clone().id(), future.id());
+    /// assert_ne!(forthcoming::Future::<u8, ()>::ready(1).id(), future.id());
+    /// # drop(promise);
+    /// ```
     pub fn id(&self) -> FutureId {
         self.inner().id.get()
     }

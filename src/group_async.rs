@@ -50,6 +50,14 @@ impl<'a> LazyRegistration<'a> {
 /// Polled again after it returned `Ready`, it resolves at once again: to a
 /// done position, possibly another one if several are done by then (`None`
 /// again for an empty input).
+///
+/// ```
+/// let (p1, f1) = forthcoming::promise::<u8, ()>();
+/// let (_p2, f2) = forthcoming::promise::<u8, ()>();
+/// let first: forthcoming::WaitAny<'_> = forthcoming::wait_any_async([&f1, &f2]);
+/// p1.set_result(1);
+/// assert_eq!(futures::executor::block_on(first), Some(0));
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitAny<'a> {
     /// The lowest position found done at creation, if any.
@@ -61,6 +69,15 @@ pub struct WaitAny<'a> {
 /// Returned by [`wait_all_async`].
 ///
 /// Polled again after it returned `Ready`, it resolves at once again.
+///
+/// ```
+/// let (p1, f1) = forthcoming::promise::<u8, ()>();
+/// let (p2, f2) = forthcoming::promise::<u8, ()>();
+/// let all: forthcoming::WaitAll<'_> = forthcoming::wait_all_async([&f1, &f2]);
+/// std::thread::spawn(move || { p1.set_result(1); p2.set_result(2) });
+/// futures::executor::block_on(all);
+/// assert!(f1.done() && f2.done());
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitAll<'a> {
     /// The waiter over the futures pending at creation.
@@ -72,6 +89,15 @@ pub struct WaitAll<'a> {
 /// # Panics
 /// When polled again after it returned `Ready` (its result was moved out),
 /// as an `async fn`'s future does.
+///
+/// ```
+/// use forthcoming::ReturnWhen;
+/// let (p1, f1) = forthcoming::promise::<u8, ()>();
+/// let (_p2, f2) = forthcoming::promise::<u8, ()>();
+/// let wait: forthcoming::Wait<'_> = forthcoming::wait_async([&f1, &f2], ReturnWhen::FirstCompleted);
+/// p1.set_result(1);
+/// assert_eq!(futures::executor::block_on(wait), (vec![0], vec![1]));
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Wait<'a> {
     /// The scan made at creation, settled when ready; `None` after.

@@ -10,6 +10,17 @@ use std::sync::atomic::Ordering::Relaxed;
 /// Unique for the life of the process (a 64-bit counter that cannot wrap in
 /// practice), cheap to copy and compare, and displayed as a string of digits,
 /// like the SDK's `id -> str`.
+///
+/// ```
+/// use std::collections::HashMap;
+/// let (_p1, call) = forthcoming::promise::<u8, ()>();
+/// let (_p2, other) = forthcoming::promise::<u8, ()>();
+/// let mut names = HashMap::new();
+/// names.insert(call.id(), "call");
+/// names.insert(other.id(), "other");
+/// assert_eq!(names[&call.clone().id()], "call");
+/// assert!(call.id().to_string().chars().all(|c| c.is_ascii_digit()));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FutureId(u64);
 

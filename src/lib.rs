@@ -18,6 +18,90 @@
 //! assert_eq!(pending.get_result(), Err(&forthcoming::Failure::BrokenPromise));
 //! ```
 //!
+//! # Async
+//! `(&future).await` reads the outcome by reference, `future.await` by value
+//! (for `T: Clone, E: Clone`: moved out of the last handle, cloned from a
+//! shared one), and [`wait_any_async`], [`wait_all_async`] and
+//! [`wait_async`] wait on many. Nothing depends on a runtime; time-outs are
+//! the executor's, and a dropped wait unlinks itself at once.
+//!
+//! ```
+//! use forthcoming as fc;
+//! use std::time::Duration;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (promise, reply) = fc::promise::<u64, String>();
+//! let (_never, silent) = fc::promise::<u64, String>();
+//! let reader = reply.clone();
+//! let task = tokio::spawn(async move { reader.await }); // by value
+//! promise.set_result(7);
+//! assert_eq!(task.await.unwrap(), Ok(7));
+//! assert_eq!((&reply).await, Ok(&7)); // by reference
+//! assert!(tokio::time::timeout(Duration::from_millis(1), &silent).await.is_err());
+//! assert_eq!(fc::wait_any_async([&silent, &reply]).await, Some(1));
+//! # }
+//! ```
+//!
+//! The 2024 prelude brings in `std::future::Future`, so where both meet,
+//! name this crate's type by path, `use forthcoming as fc;` then
+//! `fc::Future<T, E>` (as above), or import it by name, which shadows the
+//! prelude's in that module.
+//!
+//! # Errors
+//! A read that fails gives a [`Failure`]: the producer's exception, a
+//! captured panic, or a broken promise. Each read comes in two forms:
+//! - borrowed, as the seeds have them: [`Future::get_result`],
+//!   [`Future::result`] and [`Future::check_success`] return `&Failure<E>`
+//!   (or [`ResultError`]), which borrows the future;
+//! - owned, for `?`: [`Future::value`], [`Future::value_timeout`] and
+//!   [`Future::ensure_success`] return a [`FutureError`], which keeps the
+//!   failure alive through a clone of the handle. It is a
+//!   [`std::error::Error`] for every `E: Display + Debug` (`String`,
+//!   `&'static str`, `Box<dyn Error + Send + Sync>`, `anyhow::Error`, any
+//!   `E: Error`), so `?` turns it into an `anyhow::Error` or a
+//!   `Box<dyn Error + Send + Sync>`.
+//!
+//! ```
+//! use forthcoming as fc;
+//! use std::error::Error;
+//! use std::time::Duration;
+//!
+//! fn read(reply: &fc::Future<u64, Box<dyn Error + Send + Sync>>) -> anyhow::Result<u64> {
+//!     Ok(*reply.value()?)
+//! }
+//! fn read_soon(reply: &fc::Future<u64, anyhow::Error>) -> Result<u64, Box<dyn Error + Send + Sync>> {
+//!     Ok(*reply.value_timeout(Duration::from_millis(1))?)
+//! }
+//!
+//! let refused = fc::Future::failed("connection refused".into());
+//! let error = read(&refused).unwrap_err().context("fetching the profile");
+//! // Each message once: the failure's source is the exception's own source.
+//! assert_eq!(format!("{error:#}"), "fetching the profile: exception: connection refused");
+//!
+//! let (_unset, silent) = fc::promise::<u64, anyhow::Error>();
+//! assert_eq!(read_soon(&silent).unwrap_err().to_string(), "timed out after 1ms waiting for the future");
+//! ```
+//!
+//! Awaiting by value gives `Result<T, Failure<E>>`; the failure is an
+//! `Error` (for `?`) when `E` is one.
+//!
+//! # Python / NDB names in Rust
+//! | Python / NDB name | Rust |
+//! |---|---|
+//! | NDB `get_result()` | [`Future::get_result`] (borrowed), [`Future::value`] (owned error), `(&future).await`, `future.await` |
+//! | NDB `check_success()` | [`Future::check_success`], [`Future::ensure_success`] |
+//! | NDB `get_exception()`, SDK `exception` | [`Future::get_exception`] (waits), [`Future::exception`] (never blocks) |
+//! | NDB `get_traceback()` | [`Future::get_traceback`] |
+//! | NDB / SDK `done()` | [`Future::done`] |
+//! | NDB `wait()` | [`Future::wait`], [`Future::wait_timeout`], [`Future::wait_deadline`] |
+//! | NDB `wait_any`, `wait_all` | [`wait_any`], [`wait_all`] (and `_async`) |
+//! | SDK `result(timeout)` | [`Future::result`] (borrowed), [`Future::value_timeout`] (owned error) |
+//! | SDK `id` | [`Future::id`] |
+//! | SDK `Future.wait(futures, timeout, return_when)` | [`wait`], [`wait_async`], [`ReturnWhen`] |
+//! | SDK `FunctionCallFailure`, `TimeoutError` | [`Failure`], [`ResultError::Timeout`], [`FutureError::is_timeout`] |
+//! | (the producer) | [`promise`], [`Promise::set_result`], [`Promise::set_exception`], [`Promise::run`] |
+//!
 //! # How it works
 //! Each pair shares one allocation whose state word is either the head of an
 //! intrusive list of waiter nodes (pending) or a completion tag. Completing

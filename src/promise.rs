@@ -33,6 +33,23 @@ type Invariant<X> = PhantomData<fn(X) -> X>;
 /// Dropping a promise that was never fulfilled completes its future with
 /// [`Failure::BrokenPromise`], so no waiter can hang forever.
 ///
+/// ```
+/// use forthcoming::{Failure, Promise};
+/// /// A worker that answers one request; it gives up on bad input.
+/// fn answer(request: u32, reply: Promise<u32, String>) {
+///     if request == 0 {
+///         return; // dropped unset: the caller sees a broken promise
+///     }
+///     reply.set_result(request * 2);
+/// }
+/// let (reply, future) = forthcoming::promise();
+/// std::thread::spawn(move || answer(21, reply));
+/// assert_eq!(future.get_result(), Ok(&42));
+/// let (reply, future) = forthcoming::promise();
+/// answer(0, reply);
+/// assert_eq!(future.get_result(), Err(&Failure::BrokenPromise));
+/// ```
+///
 /// # Panics
 /// Completing (`set_result`, `set_exception`, `run`, or the drop) panics
 /// only if user code panics in it, and only after the future is complete
@@ -63,6 +80,12 @@ pub struct Promise<T, E> {
 impl<T, E> Promise<T, E> {
     /// Completes the future with a value and wakes every waiter.
     /// Never blocks and never allocates.
+    ///
+    /// ```
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// promise.set_result(7);
+    /// assert_eq!(future.get_result(), Ok(&7));
+    /// ```
     pub fn set_result(self, value: T) {
         self.fulfil(Ok(value));
     }
@@ -70,6 +93,13 @@ impl<T, E> Promise<T, E> {
     /// Completes the future with the producer's error and wakes every
     /// waiter. Captures a backtrace here (see
     /// [`Future::get_traceback`]).
+    ///
+    /// ```
+    /// use forthcoming::Failure;
+    /// let (promise, future) = forthcoming::promise::<u8, String>();
+    /// promise.set_exception("no route".to_string());
+    /// assert_eq!(future.get_result(), Err(&Failure::Exception("no route".to_string())));
+    /// ```
     pub fn set_exception(self, error: E) {
         self.fulfil(Err(TracedFailure::here(Failure::Exception(error))));
     }
