@@ -4,6 +4,7 @@
 //! Run with `cargo run --release --example tour`.
 
 use forthcoming::{Failure, ResultError, ReturnWhen, promise, wait, wait_any};
+use std::backtrace::BacktraceStatus;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,11 +35,15 @@ fn main() {
         Ok(()) => println!("[{}] lookup succeeded", elapsed()),
         Err(failure) => println!("[{}] lookup failed: {failure}", elapsed()),
     }
-    let traceback = lookup.get_traceback().map(|trace| trace.status());
-    println!(
-        "[{}] its backtrace was captured: {traceback:?} (set RUST_BACKTRACE=1 to fill it)",
-        elapsed()
-    );
+    let trace = lookup.get_traceback().expect("a failure has a backtrace");
+    match trace.status() {
+        BacktraceStatus::Captured => println!("[{}] it was set at:\n{trace}", elapsed()),
+        BacktraceStatus::Disabled => println!(
+            "[{}] no backtrace of where it was set: RUST_BACKTRACE is unset (run with RUST_BACKTRACE=1)",
+            elapsed()
+        ),
+        _ => println!("[{}] backtraces are not supported here", elapsed()),
+    }
 
     // 3. A panic inside the producer's function is captured, not propagated.
     // (Silence the default hook, which would print the panic as it happens.)
@@ -58,7 +63,9 @@ fn main() {
         abandoned.get_exception().expect("a failure")
     );
 
-    // 5. Many calls in flight; take them as they come, then wait for the rest.
+    // 5. Calls #1 to #4 in flight (`calls[i]` is call #i+1); take them as they
+    // come, then wait for the rest.
+    let numbers = |positions: &[usize]| -> Vec<usize> { positions.iter().map(|i| i + 1).collect() };
     let calls: Vec<_> = (1..=4u64)
         .map(|i| {
             let (promise, future) = promise::<u64, String>();
@@ -71,8 +78,9 @@ fn main() {
         .collect();
     let first = wait_any(&calls).expect("four calls");
     println!(
-        "[{}] first call to finish: #{first} = {:?}",
+        "[{}] first call to finish: #{} = {:?}",
         elapsed(),
+        first + 1,
         calls[first].get_result()
     );
     let (done, not_done) = wait(
@@ -81,8 +89,10 @@ fn main() {
         ReturnWhen::AllCompleted,
     );
     println!(
-        "[{}] after 8 ms more: done {done:?}, not done {not_done:?}",
-        elapsed()
+        "[{}] after 8 ms more: calls {:?} done, {:?} not done",
+        elapsed(),
+        numbers(&done),
+        numbers(&not_done)
     );
     let (done, _) = wait(&calls, None, ReturnWhen::AllCompleted);
     let values: Vec<_> = done
