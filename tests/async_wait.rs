@@ -6,10 +6,11 @@
 
 mod common;
 
-use common::{CountingWaker, await_registered, no_hang, owned, poll_with, start_waiter};
+use common::{await_registered, no_hang, owned, start_waiter};
 use forthcoming::{
     Failure, Future, ReturnWhen, Waitable, promise, wait_all_async, wait_any_async, wait_async,
 };
+use forthcoming_test_support::{CountingWaker, poll_with};
 use futures::executor::block_on;
 use std::future::IntoFuture;
 use std::task::Poll;

@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{
-    HOUR, RETURN_WHENS, XorShift, assert_partition, await_registered, no_hang, pairs, scaled,
-};
+use common::{HOUR, RETURN_WHENS, XorShift, await_registered, no_hang, pairs, scaled};
 use forthcoming::{Future, ReturnWhen, Waitable, promise, wait, wait_all, wait_any};
+use forthcoming_test_support::assert_partition;
 use std::time::Duration;
 
 const SHORT: Duration = Duration::from_millis(2);

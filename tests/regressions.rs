@@ -16,13 +16,14 @@
 mod common;
 
 use common::{
-    CountingWaker, Drops, HOUR, RETURN_WHENS, XorShift, assert_partition, await_registered,
-    has_waiters, no_hang, pairs, poll_with, scaled, start_waiter,
+    HOUR, RETURN_WHENS, XorShift, await_registered, has_waiters, no_hang, pairs, scaled,
+    start_waiter,
 };
 use forthcoming::{
     Failure, Future, ReturnWhen, Waitable, promise, wait, wait_all, wait_all_async, wait_any,
     wait_any_async, wait_async,
 };
+use forthcoming_test_support::{CountingWaker, Drops, Tracked, assert_partition, poll_with};
 use std::future::IntoFuture;
 use std::sync::{Arc, Barrier};
 use std::task::{Poll, Wake, Waker};
@@ -596,13 +597,14 @@ fn oneshot_0_1_11_a_wait_dropped_while_being_woken() {
 
 #[test]
 fn oneshot_87_async_waiter_dropped_during_completion() {
-    const ROUNDS: u64 = scaled(500) as u64;
     let drops = Drops::new();
     no_hang("drop during send", {
         let drops = drops.clone();
         move || {
-            for round in 0..ROUNDS {
-                let (p, f) = promise::<common::DropCounter, ()>();
+            for round in 0..scaled(500) {
+                let (p, f) = promise::<Tracked, ()>();
+                let value = drops.make();
+                let id = value.id;
                 let start = Barrier::new(2);
                 std::thread::scope(|s| {
                     let (f, start) = (&f, &start);
@@ -613,20 +615,20 @@ fn oneshot_87_async_waiter_dropped_during_completion() {
                         drop(completion);
                     });
                     start.wait();
-                    p.set_result(drops.token(round));
+                    p.set_result(value);
                 });
-                assert_eq!(f.get_result().map(|v| v.id), Ok(round));
+                assert_eq!(f.get_result().map(|v| v.id), Ok(id), "round {round}");
             }
         }
     });
-    assert_eq!(drops.count(), ROUNDS as usize);
+    drops.assert_all_dropped_once();
 }
 
 #[test]
 fn tokio_4225_completion_racing_drop_of_every_future_drops_the_value_once() {
     let drops = Drops::new();
-    for round in 0..scaled(500) as u64 {
-        let (p, f) = promise::<common::DropCounter, ()>();
+    for _ in 0..scaled(500) {
+        let (p, f) = promise::<Tracked, ()>();
         let clone = f.clone();
         let start = Barrier::new(3);
         std::thread::scope(|s| {
@@ -640,9 +642,9 @@ fn tokio_4225_completion_racing_drop_of_every_future_drops_the_value_once() {
                 drop(clone);
             });
             start.wait();
-            p.set_result(drops.token(round));
+            p.set_result(drops.make());
         });
-        assert_eq!(drops.count(), round as usize + 1, "round {round}");
+        drops.assert_all_dropped_once();
     }
 }
 

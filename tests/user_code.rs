@@ -6,10 +6,11 @@
 
 mod common;
 
-use common::{CountingWaker, clone_panics_waker, has_waiters, no_hang, poll_with, start_waiter};
+use common::{has_waiters, no_hang, start_waiter};
 use forthcoming::{
     Completion, Failure, Future, ReturnWhen, promise, wait_all_async, wait_any_async, wait_async,
 };
+use forthcoming_test_support::{CountingWaker, clone_panics_waker, poll_with};
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
