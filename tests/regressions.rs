@@ -1,17 +1,35 @@
-//! Regression tests named after bugs that peers shipped (see PITFALLS.md):
-//! each shows this crate does not have the bug. The memory ones (JDK-8160402,
-//! JDK-8303742) live in memory.rs, beside the counting allocator.
+//! Regression tests for bugs our peers shipped: each test opens its name
+//! with the bug's tracker and id, and shows this crate does not have the
+//! bug. The table maps every such bug to what covers it, here or elsewhere.
 //!
-//! PITFALLS.md entries without a test of their own name here, and what
-//! covers them instead:
-//!
-//! | bug | covered by, or why it cannot apply |
-//! |-----|------------------------------------|
-//! | FLINK-25827 | fallout of JDK-8160402/JDK-8303742: memory.rs's tests named after those |
-//! | oneshot #20 (races during unpark) | a waiter leaving on its time-out while the completer unparks it: `solana_21981_completion_racing_timeout_is_reported_truthfully`, stress.rs `timed_waiters_churning_on_one_future_all_see_the_value`, loom-tests `complete_races_timeout`, `wait_any_timeout_races_completion` |
-//! | oneshot #72 (orderings wrong, found by Miri) | no single test can name an ordering: the functional tests run under Miri in `.ci/run`, the loom models in loom-tests, and `loom-tests/ordering_sweep.py` weakens each ordering to see a model fail |
-//! | RUSTSEC-2026-0005 / oneshot #74 (use-after-free: the shared allocation freed while the other side still used it) | `tokio_4225_completion_racing_drop_of_every_future_drops_the_value_once`, `oneshot_87_async_waiter_dropped_during_completion`; loom-tests `last_handle_drop_races_complete`, `last_drop_races_a_read_and_drop_elsewhere`; this binary also runs under Miri in `.ci/run` |
-//! | rust #121626 (ABA on CAS-pushed nodes, `RwLock` queue) | the same ABA pattern as #121950: `rust_121950_push_and_detach_churn_on_one_future_stays_consistent`; loom-tests `detach_races_detach`, `detach_races_push_then_complete` |
+//! | bug | what went wrong there | covered by |
+//! |-----|-----------------------|------------|
+//! | python-ndb #353 | `wait_any` / `wait_all` on an empty list hung | `python_ndb_353_*` |
+//! | futures-rs `select_all` | panicked on an empty input; returned indices into its own reordered list | `futures_select_all_*` |
+//! | CPython #92001 | `wait` hung on an already-cancelled future | `cpython_92001_*` |
+//! | CPython #109934 | cancelled futures were reported as not done | `cpython_109934_*` |
+//! | opengris-scaler #981 | a future done while the waiter registered was counted twice: the wait returned early | `opengris_981_*` |
+//! | solana #21981 | a `select` with a time-out reported success spuriously | `solana_21981_*` |
+//! | tokio #4618 | a waiter dropped mid-notify lost the other waiters' notification | `tokio_4618_*` |
+//! | tokio #3652 | dropping an already notified waiter erased a later notification | `tokio_3652_*` |
+//! | tokio #5396 | `notify_waiters` also woke waiters that arrived after it | `tokio_5396_*` |
+//! | event-listener #139 | a "no listeners, return early" fast path dropped notifications | `event_listener_139_*` |
+//! | futures-rs #2706 | `Shared` lost a waiting clone's wake-up when another clone was dropped | `futures_2706_*` |
+//! | futures-rs #2261 | `Shared` lost a wake-up held by the waker of a dropped clone | `futures_2261_*` |
+//! | futures-rs #1603 | `join_all` re-polled every child on every wake-up: quadratic | `futures_1603_*` |
+//! | oneshot #17 | a re-poll with a new waker could leave the old one to be woken | `oneshot_17_*` |
+//! | oneshot 0.1.11 | the receiver's drop mishandled a sender in the middle of waking it | `oneshot_0_1_11_*` |
+//! | oneshot #87 | use-after-free when the async receiver was dropped during a send | `oneshot_87_*` |
+//! | tokio #4225 | oneshot's send racing its close | `tokio_4225_*` |
+//! | rust #121950 | ABA on CAS-pushed waiter nodes in std's lock-free queues | `rust_121950_*` |
+//! | datastore-ndb-python #22 | `wait` reported a deadlock as a masking error | `datastore_ndb_22_*` |
+//! | JDK-8160402 | `anyOf` kept dead completion nodes on long-lived futures | memory.rs `jdk_8160402_*`, beside the counting allocator |
+//! | JDK-8303742 | `orTimeout` leaked on exceptional completion | memory.rs `jdk_8303742_*` |
+//! | FLINK-25827 | production fallout of the two JDK leaks | memory.rs, as for those |
+//! | oneshot #20 | races during unpark | a waiter leaving on its time-out while the completer unparks it: `solana_21981_completion_racing_timeout_is_reported_truthfully`, stress.rs `timed_waiters_churning_on_one_future_all_see_the_value`, loom-tests `complete_races_timeout`, `wait_any_timeout_races_completion` |
+//! | oneshot #72 | wrong atomic orderings, found by Miri | no single test can name an ordering: the functional tests run under Miri in `.ci/run`, the loom models in loom-tests, and `loom-tests/ordering_sweep.py` weakens each ordering to see a model fail |
+//! | RUSTSEC-2026-0005 / oneshot #74 | use-after-free: the shared allocation freed while the other side still used it | `tokio_4225_*`, `oneshot_87_*`; loom-tests `last_handle_drop_races_complete`, `last_drop_races_a_read_and_drop_elsewhere`; this binary also runs under Miri in `.ci/run` |
+//! | rust #121626 | ABA on CAS-pushed nodes in std's `RwLock` queue | the same pattern as #121950: `rust_121950_*`; loom-tests `detach_races_detach`, `detach_races_push_then_complete` |
 
 mod common;
 
