@@ -11,10 +11,10 @@ pub(crate) mod alloc;
 use forthcoming::{Failure, Future, Promise, ReturnWhen, promise};
 use std::time::{Duration, Instant};
 
-/// How long a test may block before the hang guard calls it a hang. Generous:
-/// it only turns a deadlock into a failure, it measures nothing. (30 s was
-/// too tight: the memory tests queue on one lock inside their guard, and
-/// 200k timed waits each pay the kernel's timer slack on a loaded machine.)
+/// How long a test may block before the hang guard calls it a hang. Generous,
+/// since it only turns a deadlock into a failure and measures nothing: the
+/// memory tests queue on one lock inside their guard, and 200k timed waits
+/// each pay the kernel's timer slack on a loaded machine.
 pub(crate) const HANG: Duration = Duration::from_secs(300);
 
 /// A time-out no test outlives: a wait given it returns only on completion.
