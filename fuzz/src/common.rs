@@ -80,9 +80,15 @@ impl Expected {
         }
     }
 
-    /// Panics unless `outcome` (from `Future::into_result`) is this outcome.
-    pub fn check_owned(&self, outcome: &Result<Tracked, Failure<Tracked>>) {
+    /// Panics unless `outcome` (from `Future::into_result`) is this outcome,
+    /// and its stored value, if any, is dropped when `outcome` is, once.
+    pub fn check_owned(&self, outcome: Result<Tracked, Failure<Tracked>>, log: &Drops) {
         self.check(outcome.as_ref());
+        if let Some(id) = self.stored() {
+            log.assert_drops(id, 0);
+            drop(outcome);
+            log.assert_drops(id, 1);
+        }
     }
 }
 

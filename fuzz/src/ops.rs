@@ -278,12 +278,7 @@ impl World {
                 match (future.into_result(), expected) {
                     (Ok(outcome), Some(expected)) if handles == 0 => {
                         trace(format_args!("      handle {f}: into_result = {outcome:?}"));
-                        expected.check_owned(&outcome);
-                        if let Some(id) = expected.stored() {
-                            self.log.assert_drops(id, 0);
-                            drop(outcome);
-                            self.log.assert_drops(id, 1);
-                        }
+                        expected.check_owned(outcome, &self.log);
                     }
                     (Err(future), expected) if expected.is_none() || handles > 0 => {
                         trace(format_args!("      handle {f}: into_result gave it back"));

@@ -466,12 +466,7 @@ impl Worker<'_> {
                     Ok(outcome) => {
                         let expected = self.expected(pair);
                         trace(format_args!("    [thread {}] took {outcome:?}", self.me));
-                        expected.check_owned(&outcome);
-                        if let Some(id) = expected.stored() {
-                            self.shared.log.assert_drops(id, 0);
-                            drop(outcome);
-                            self.shared.log.assert_drops(id, 1);
-                        }
+                        expected.check_owned(outcome, &self.shared.log);
                     }
                     Err(future) => self.futures.insert(f, (pair, future)),
                 }
