@@ -388,3 +388,25 @@ fn completing_with_waiters_allocates_nothing_on_the_completer() {
         assert_eq!(allocated, 0, "completing a future with waiters allocated");
     });
 }
+
+#[test]
+fn callbacks_are_freed_once_run_on_every_completion_path() {
+    no_hang("callbacks", || {
+        assert_bounded("a callback run by set_result", |i| {
+            let (p, f) = promise::<u64, ()>();
+            f.add_done_callback(move |done| assert_eq!(done.get_result(), Ok(&(i as u64))));
+            p.set_result(i as u64);
+        });
+        assert_bounded("a callback on a future whose promise drops", |_| {
+            let (p, f) = promise::<u64, ()>();
+            f.add_done_callback(|done| assert!(done.get_exception().is_some()));
+            drop(f);
+            drop(p);
+        });
+        assert_bounded("a callback on a done future", |_| {
+            let (p, f) = promise::<u64, ()>();
+            p.set_result(1);
+            f.add_done_callback(|done| assert!(done.done()));
+        });
+    });
+}
