@@ -1,13 +1,16 @@
 //! The read side: a cloneable handle on the outcome, with the blocking API
 //! of both seeds (`get_result`, `check_success`, `result(timeout)`, ...).
 
+use crate::callback::{Callback, Callbacks};
 use crate::failure::{Failure, ResultError, TracedFailure};
 use crate::future_error::FutureError;
 use crate::id::FutureId;
 use crate::inner::{Inner, Outcome, ReadHandle, pair};
 use crate::list::WaitList;
-use crate::registration::{block, deadline_after};
+use crate::registration::{block, deadline_after, register_callback};
 use crate::return_when::ReturnWhen;
+use crate::trampoline;
+use crate::unwind;
 use crate::waitable::{Waitable, sealed};
 use std::backtrace::Backtrace;
 use std::fmt;
@@ -367,6 +370,62 @@ impl<T, E> Future<T, E> {
         match self.handle.into_outcome() {
             Ok(outcome) => Ok(outcome.map_err(|traced| traced.failure)),
             Err(handle) => Err(Future { handle }),
+        }
+    }
+
+    /// Runs `callback` once, with a handle to this future, when it is done
+    /// (NDB's `add_callback`, Python's `add_done_callback`).
+    ///
+    /// - Already done: it runs on this thread before this returns.
+    /// - Otherwise it runs on the thread that completes the future
+    ///   ([`Promise::set_result`](crate::Promise::set_result),
+    ///   `set_exception`, `run`, or the promise's drop, with
+    ///   [`Failure::BrokenPromise`]), after the outcome is published and
+    ///   every waiting thread and task is woken.
+    /// - While a thread runs callbacks, callbacks that become due on it (a
+    ///   callback that completes another promise, or adds a callback to a
+    ///   done future) are queued and run before the outermost completing
+    ///   call returns: chains of any length run in constant stack. A
+    ///   blocking wait inside a callback first runs the callbacks queued
+    ///   on its thread, so it cannot wait for one of them.
+    ///
+    /// Callbacks of one future run in no promised order. The callback holds
+    /// a handle, so the outcome stays readable, and it runs no earlier
+    /// than the outcome is set.
+    ///
+    /// # Panics
+    /// A panicking callback stops no other callback or waiter; the first
+    /// panic resumes out of the call that ran the callbacks (the
+    /// completing call, or this one for a future already done), once they
+    /// have all run.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// let (promise, future) = forthcoming::promise::<u32, String>();
+    /// let (sent, received) = mpsc::channel();
+    /// future.add_done_callback(move |done| sent.send(done.get_result().ok().copied()).unwrap());
+    /// promise.set_result(7); // runs the callback here, on this thread
+    /// assert_eq!(received.try_recv(), Ok(Some(7)));
+    /// ```
+    pub fn add_done_callback<F>(&self, callback: F)
+    where
+        F: FnOnce(&Future<T, E>) + Send + 'static,
+        T: Send + Sync + 'static,
+        E: Send + Sync + 'static,
+    {
+        let handle = self.clone();
+        let callback = Callback::new(move || callback(&handle));
+        let due = if self.done() {
+            Some(callback)
+        } else {
+            register_callback(&self.inner().list, callback)
+        };
+        if let Some(callback) = due {
+            let mut callbacks = Callbacks::default();
+            callbacks.push(callback);
+            if let Some(payload) = trampoline::run(callbacks) {
+                unwind::resume(payload);
+            }
         }
     }
 

@@ -4,15 +4,16 @@
 //! [`ReadHandle`] per future. Every `unsafe` step of the allocation's life
 //! is here, against the two invariants of [`Inner`].
 
+use crate::epoch;
 use crate::failure::{Failure, TracedFailure};
 use crate::id::{FutureId, LazyId};
 use crate::list::{WaitList, Wakeups};
 use crate::sync::{AtomicUsize, UnsafeCell};
-use crate::unwind::drop_payload;
+use crate::trampoline;
+use crate::unwind;
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::ops::Deref;
-use std::panic::resume_unwind;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
@@ -266,8 +267,10 @@ impl<T, E> WriteHandle<T, E> {
 
     /// Wakes the taken waiters, then, if no future was left, frees the
     /// shared state: after waking and unpinned, since dropping the outcome
-    /// runs user code. A panic from a waker resumes last, once the future is
-    /// complete, every waiter woken and the state freed; on a thread already
+    /// runs user code. Then runs the future's callbacks (through this
+    /// thread's worklist, see `trampoline.rs`). A panic from a waker or a
+    /// callback resumes last, once the future is complete, every waiter
+    /// woken, the state freed and every callback run; on a thread already
     /// unwinding (resuming would abort) it is dropped instead.
     ///
     /// # Safety
@@ -275,19 +278,24 @@ impl<T, E> WriteHandle<T, E> {
     #[cold]
     unsafe fn wake_and_free(inner: NonNull<Inner<T, E>>, wakeups: Wakeups) {
         let abandoned = wakeups.is_abandoned();
-        let waker_panic = wakeups.wake_all();
+        let woken = wakeups.wake_all();
         if abandoned {
             // SAFETY: the word was `ABANDONED`: no future is left and none
             // can be made, so the completer owns the allocation (I2). The
             // word is complete now, so `Drop` drops the outcome just written.
             drop(unsafe { Box::from_raw(inner.as_ptr()) });
         }
-        if let Some(payload) = waker_panic {
-            if std::thread::panicking() {
-                drop_payload(payload);
-            } else {
-                resume_unwind(payload);
+        let mut first_panic = woken.panic;
+        // No thread-local is touched unless the future had callbacks.
+        if !woken.callbacks.is_empty() {
+            // Their waiters were retired in the walk.
+            epoch::collect_eagerly();
+            if let Some(payload) = trampoline::run(woken.callbacks) {
+                unwind::keep_first(&mut first_panic, payload);
             }
+        }
+        if let Some(payload) = first_panic {
+            unwind::resume(payload);
         }
     }
 }

@@ -99,6 +99,7 @@
 //! | SDK `result(timeout)` | [`Future::result`] (borrowed), [`Future::value_timeout`] (owned error) |
 //! | SDK `id` | [`Future::id`] |
 //! | SDK `Future.wait(futures, timeout, return_when)` | [`wait`], [`wait_async`], [`ReturnWhen`] |
+//! | `concurrent.futures` `add_done_callback(fn)` | [`Future::add_done_callback`] |
 //! | SDK `FunctionCallFailure`, `TimeoutError` | [`Failure`], [`ResultError::Timeout`], [`FutureError::is_timeout`] |
 //! | (the producer) | [`promise`], [`Promise::set_result`], [`Promise::set_exception`], [`Promise::run`] |
 //!
@@ -139,6 +140,24 @@
 //!   waker stuck in the slot rather than dropping it inside the crate)
 //!   before the panic goes on; polled again, it registers afresh and is
 //!   woken as usual.
+//!
+//! # User code: callbacks
+//! A callback ([`Future::add_done_callback`]) runs once, on the thread that
+//! completes its future (or on the thread that adds it, if the future is
+//! done already), after the outcome is published and every waiting thread
+//! and task is woken, outside the crate's epoch pins. There it may do
+//! anything: read the future, complete other promises, add callbacks,
+//! block.
+//! - Completing a promise inside a callback does not run that promise's
+//!   callbacks inside this one: they are queued on the thread's worklist
+//!   and run, one after another, before the outermost completing call
+//!   returns. Chains of callbacks run in constant stack.
+//! - A blocking wait inside a callback first runs the callbacks queued on
+//!   its thread, so it never waits for work queued behind it.
+//! - A panicking callback stops no other callback or waiter; the first
+//!   panic resumes from the outermost completing call once everything has
+//!   run (from `add_done_callback` itself for a future already done), or
+//!   is dropped on a thread already unwinding.
 
 // Module map, bottom layer first; a module uses only those above it or in
 // its own layer, and the one cycle is node <-> waiter, which the data needs
@@ -146,7 +165,8 @@
 //
 //  1. Shims and plain data: `sync` (the loom shim: atomics, cells, parking),
 //     `epoch` (the crate's collector), `state` (the state word's bits),
-//     `id`, `failure`, `unwind`, `return_when`.
+//     `id`, `failure`, `unwind`, `return_when`, `callback` (a boxed closure
+//     with its own link) and `trampoline` (the thread's callback worklist).
 //  2. The lock-free core: `list` (a future's waiter list: push, complete,
 //     detach) <-> `waiter` (one parker, one `decision` word, N nodes).
 //  3. `registration`: links one waiter into N lists, parks or keeps a
@@ -158,12 +178,14 @@
 //     `group_async` (waits over many futures).
 
 // Layer 1.
+mod callback;
 mod epoch;
 mod failure;
 mod id;
 mod return_when;
 mod state;
 mod sync;
+mod trampoline;
 mod unwind;
 // Layer 2.
 mod decision;

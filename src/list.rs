@@ -45,12 +45,14 @@
 //! the futures' last atomic accesses before the promise frees the
 //! allocation; loom does not check a free against atomic accesses).
 
+use crate::callback::Callbacks;
 use crate::state;
 use crate::sync::AtomicPtr;
-use crate::unwind::{PanicPayload, drop_payload};
+use crate::unwind::{PanicPayload, keep_first};
 use crate::waiter::Waiter;
 use crossbeam_epoch::Guard;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 /// The state word of a list of [`Node`]s.
@@ -147,14 +149,18 @@ impl Wakeups {
     /// A task's `Waker::wake` is user code and may panic: the pass goes on
     /// regardless, so every waiter is still woken, and the first panic is
     /// returned for the caller to resume once its own work is done.
-    pub(crate) fn wake_all(self) -> Option<PanicPayload> {
+    /// Callbacks are user code too: they are collected, not run, and their
+    /// waiters retired, so the caller runs them once it has unpinned.
+    pub(crate) fn wake_all(self) -> Woken {
         let Wakeups {
             guard,
             head,
             failed,
             ..
         } = self;
-        let mut first_panic = None;
+        let mut woken = Woken::default();
+        // Nothing was taken without pinning (see `WaitList::complete`).
+        let Some(guard) = guard else { return woken };
         let mut cursor = head;
         // SAFETY: every node reachable from the taken chain was reachable
         // after `guard` pinned, so its waiter is freed no earlier than
@@ -167,21 +173,42 @@ impl Wakeups {
                 let waiter = unsafe { &*node.waiter };
                 // Unwind safety: a panic leaves the waiter as a completed
                 // `wake` would (the waker already taken out of its slot).
-                let notified = catch_unwind(AssertUnwindSafe(|| waiter.notify(node.index, failed)));
-                match (notified, &first_panic) {
-                    (Ok(()), _) => {}
-                    (Err(payload), None) => first_panic = Some(payload),
+                match catch_unwind(AssertUnwindSafe(|| waiter.notify(node.index, failed))) {
+                    Ok(None) => {}
+                    Ok(Some(callback)) => {
+                        woken.callbacks.push(callback);
+                        // SAFETY: `node.waiter` is the pointer the waiter was
+                        // allocated through, set before the node was
+                        // published, so non-null. A callback waiter has no
+                        // owner to detach or retire it: the notifier that
+                        // took its callback retires it, once. Its one node
+                        // was in the chain this swap took, which no thread
+                        // pinning later can reach, and `next` was read above.
+                        unsafe {
+                            let raw = NonNull::new_unchecked(node.waiter.cast_mut());
+                            Waiter::retire(raw, &guard);
+                        }
+                    }
                     // Only the first is resumed; dropping a later one must
                     // not unwind out of this walk either.
-                    (Err(payload), Some(_)) => drop_payload(payload),
+                    Err(payload) => keep_first(&mut woken.panic, payload),
                 }
             }
             cursor = unmarked(next);
         }
         // Unpin only now: the last waiter woken may be freed from here on.
         drop(guard);
-        first_panic
+        woken
     }
+}
+
+/// What a completion's walk leaves to its caller, to deal with unpinned.
+#[derive(Debug, Default)]
+pub(crate) struct Woken {
+    /// The first panic of a waker.
+    pub(crate) panic: Option<PanicPayload>,
+    /// The callbacks of the future, to run.
+    pub(crate) callbacks: Callbacks,
 }
 
 /// The state word of one future, which is also the head of its waiter list.
@@ -217,7 +244,8 @@ impl WaitList {
     ///
     /// # Safety
     /// `node` must not be linked anywhere, must stay at its address, and must
-    /// be retired only after [`WaitList::detach`] returned for it.
+    /// be retired only after [`WaitList::detach`] returned for it, or after
+    /// a completion took it (then from the completer's pin).
     pub(crate) unsafe fn push(&self, node: &Node) -> Result<(), State> {
         let mut head = self.word.load(Relaxed);
         loop {

@@ -52,9 +52,11 @@ type Invariant<X> = PhantomData<fn(X) -> X>;
 ///
 /// # Panics
 /// Completing (`set_result`, `set_exception`, `run`, or the drop) panics
-/// only if user code panics in it, and only after the future is complete
-/// and every other waiter woken:
+/// only if user code panics in it, and only after the future is complete,
+/// every other waiter woken and every callback run:
 /// - a waiting task's `Waker::wake` (see the crate docs on user code);
+/// - a callback ([`Future::add_done_callback`]), this future's or one that a
+///   callback's own completions made due on this thread;
 /// - the outcome's `Drop`, when every future was already gone: the
 ///   completing thread then frees the shared state, outcome included.
 ///

@@ -1,11 +1,13 @@
 //! A registration: one waiter linked into the lists of the futures it waits
 //! on, owned by the wait call (blocking or async) and unlinked when dropped.
 
+use crate::callback::Callback;
 use crate::decision::Decision;
 use crate::epoch;
 use crate::list::{Node, WaitList};
 use crate::return_when::ReturnWhen;
 use crate::sync::{self, thread};
+use crate::trampoline;
 use crate::waiter::{Parker, Waiter};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -176,17 +178,45 @@ impl Drop for Registration<'_> {
     }
 }
 
-/// Blocks the calling thread on `lists` under `return_when` until the decision is
-/// satisfied or `deadline` passes. Returns the winning position under
+/// Blocks the calling thread on `lists` under `return_when` until the
+/// decision is over or `deadline` passes. Returns the winning position under
 /// [`ReturnWhen::FirstCompleted`] (always `Some` when `deadline` is `None`).
+///
+/// Called inside a callback, it first runs the callbacks queued behind that
+/// one on this thread: one of them may be what completes `lists`.
 pub(crate) fn block<'a>(
     lists: impl IntoIterator<Item = &'a WaitList>,
     return_when: ReturnWhen,
     deadline: Option<Instant>,
 ) -> Option<usize> {
+    trampoline::run_queued();
     let registration = Registration::new(lists, return_when, Parker::current_thread());
     registration.park(deadline);
     registration.decision().winner()
+}
+
+/// Links a waiter that runs `callback` into `list`, for the completer to
+/// run (see `Wakeups::wake_all`). If the list is complete already, nothing
+/// stays linked and the callback is handed back for the caller to run.
+pub(crate) fn register_callback(list: &WaitList, callback: Callback) -> Option<Callback> {
+    let decision = Decision::new(ReturnWhen::FirstCompleted, 1);
+    let nodes = Box::new([Node::new(list, 0)]);
+    let waiter = Waiter::allocate(decision, Parker::callback(callback), nodes);
+    // SAFETY: the waiter stays allocated until it is retired: by the
+    // completer that takes its callback, or below.
+    let shared = unsafe { waiter.as_ref() };
+    // SAFETY: the node is fresh and lives in the waiter's allocation; once
+    // linked it is never detached: the completion takes it with the whole
+    // list, and only then is the waiter retired.
+    let Err(state) = (unsafe { list.push(&shared.nodes()[0]) }) else {
+        return None;
+    };
+    // Never linked: this thread ends the decision, so it takes the callback.
+    let callback = shared.notify(0, state.is_failure());
+    // SAFETY: allocated above, never shared, retired once, here.
+    unsafe { Waiter::retire(waiter, &epoch::pin()) };
+    epoch::collect_eagerly();
+    callback
 }
 
 /// The deadline `timeout` from now; `None` (wait forever) when it is too far

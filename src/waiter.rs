@@ -1,10 +1,11 @@
-//! A waiter: one parker (a thread or a task's waker), one decision word, and
-//! one list node per future it waits on, in one allocation freed through
-//! the epoch once every node is unreachable.
+//! A waiter: one parker (a thread, a task's waker, or a callback), one
+//! decision word, and one list node per future it waits on, in one
+//! allocation freed through the epoch once every node is unreachable.
 
+use crate::callback::Callback;
 use crate::decision::Decision;
 use crate::list::Node;
-use crate::sync::{self, AtomicWaker, Thread, thread};
+use crate::sync::{self, AtomicWaker, Thread, UnsafeCell, thread};
 use crossbeam_epoch::Guard;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
@@ -21,7 +22,21 @@ pub(crate) enum Parker {
     /// the old waker inside; that waker is leaked rather than dropped
     /// inside some thread's epoch pin.
     Task(ManuallyDrop<AtomicWaker>),
+    /// A callback, handed to the notifier that ends the decision, to run
+    /// once it has woken every other waiter and unpinned.
+    Callback(CallbackSlot),
 }
+
+/// A callback waiting for its future. Invariant: only the one caller whose
+/// `notify` ended the decision takes the callback out (the completer that
+/// won it, or the registrar of a node its push never linked), so the cell is
+/// never accessed by two threads at once.
+#[derive(Debug)]
+pub(crate) struct CallbackSlot(UnsafeCell<Option<Callback>>);
+
+// SAFETY: the callback is `Send`, and by the invariant above only one thread
+// ever reaches the cell after the waiter is shared.
+unsafe impl Sync for CallbackSlot {}
 
 impl Parker {
     /// A parker for the calling thread.
@@ -37,12 +52,22 @@ impl Parker {
         Parker::Task(ManuallyDrop::new(slot))
     }
 
-    /// Wakes the thread or the task.
-    fn wake(&self) {
+    /// A parker that hands `callback` to the notifier.
+    pub(crate) fn callback(callback: Callback) -> Parker {
+        Parker::Callback(CallbackSlot(UnsafeCell::new(Some(callback))))
+    }
+
+    /// Wakes the thread or the task, or hands back the callback to run.
+    /// Called once, by the notifier that ended the decision.
+    fn wake(&self) -> Option<Callback> {
         match self {
             Parker::Thread(thread) => thread.unpark(),
             Parker::Task(slot) => slot.wake(),
+            // SAFETY: this caller ended the decision, so it is the only one
+            // to reach the cell (`CallbackSlot`'s invariant).
+            Parker::Callback(slot) => return slot.0.with_mut(|cell| unsafe { (*cell).take() }),
         }
+        None
     }
 
     /// Takes a task's waker out, so that freeing the waiter later (inside
@@ -51,7 +76,7 @@ impl Parker {
     /// owns and drops the waker).
     pub(crate) fn take_waker(&self) -> Option<Waker> {
         match self {
-            Parker::Thread(_) => None,
+            Parker::Thread(_) | Parker::Callback(_) => None,
             Parker::Task(slot) => sync::take_waker(slot),
         }
     }
@@ -103,8 +128,9 @@ impl Waiter {
         // back until they unpin, so it is freed after its last use. It was
         // allocated by `Box` in `allocate` and is retired once; its owned
         // parts drop on whichever thread collects it, and run no user code
-        // there: a `Thread`, and an `AtomicWaker` that is never dropped (see
-        // `Parker::Task`).
+        // there: a `Thread`, an `AtomicWaker` that is never dropped (see
+        // `Parker::Task`), or an empty callback slot (a callback waiter is
+        // retired only after its callback was taken out).
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
         }
@@ -126,9 +152,13 @@ impl Waiter {
     }
 
     /// Called by a completer (or by registration) for the node at `index`.
-    pub(crate) fn notify(&self, index: usize, failed: bool) {
+    /// The caller that ends the decision wakes the parker; if that is a
+    /// callback, it is handed back for the caller to run (unpinned).
+    pub(crate) fn notify(&self, index: usize, failed: bool) -> Option<Callback> {
         if self.decision.notify(index, failed) {
-            self.parker.wake();
+            self.parker.wake()
+        } else {
+            None
         }
     }
 }

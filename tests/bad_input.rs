@@ -26,18 +26,24 @@ fn zero_timeouts_only_check() {
     let (p, f) = promise::<u8, ()>();
     assert!(!f.wait_timeout(Duration::ZERO));
     assert_eq!(f.result(Some(Duration::ZERO)), Err(ResultError::Timeout));
-    assert_eq!(
-        wait([&f], Some(Duration::ZERO), ReturnWhen::AllCompleted),
-        (vec![], vec![0])
-    );
+    for when in RETURN_WHENS {
+        assert_eq!(
+            wait([&f], Some(Duration::ZERO), when),
+            (vec![], vec![0]),
+            "{when:?}"
+        );
+    }
     assert!(!f.done());
     p.set_result(1);
     assert!(f.wait_timeout(Duration::ZERO));
     assert_eq!(f.result(Some(Duration::ZERO)), Ok(&1));
-    assert_eq!(
-        wait([&f], Some(Duration::ZERO), ReturnWhen::AllCompleted),
-        (vec![0], vec![])
-    );
+    for when in RETURN_WHENS {
+        assert_eq!(
+            wait([&f], Some(Duration::ZERO), when),
+            (vec![0], vec![]),
+            "{when:?}"
+        );
+    }
 }
 
 #[test]
@@ -55,41 +61,15 @@ fn tiny_timeouts_time_out_on_pending_futures() {
 }
 
 #[test]
-fn max_duration_on_done_futures_returns_at_once() {
+fn max_duration_and_far_deadlines_on_done_futures_return_at_once() {
     let (p, f) = promise::<u8, ()>();
     p.set_result(2);
     assert!(f.wait_timeout(Duration::MAX));
     assert_eq!(f.result(Some(Duration::MAX)), Ok(&2));
+    assert!(f.wait_deadline(century_ahead()));
     for when in RETURN_WHENS {
         assert_eq!(wait([&f], Some(Duration::MAX), when), (vec![0], vec![]));
     }
-}
-
-#[test]
-fn max_duration_waits_until_completion() {
-    let (p, f) = promise::<u8, ()>();
-    let reader = f.clone();
-    let waiter = std::thread::spawn(move || reader.wait_timeout(Duration::MAX));
-    await_registered(&f);
-    p.set_result(1);
-    assert!(waiter.join().unwrap());
-
-    let (p, f) = promise::<u8, ()>();
-    let reader = f.clone();
-    let waiter = std::thread::spawn(move || reader.result(Some(Duration::MAX)).copied().ok());
-    await_registered(&f);
-    p.set_result(2);
-    assert_eq!(waiter.join().unwrap(), Some(2));
-
-    let (p1, f1) = promise::<u8, ()>();
-    let (p2, f2) = promise::<u8, ()>();
-    let (r1, r2) = (f1.clone(), f2.clone());
-    let waiter =
-        std::thread::spawn(move || wait([&r1, &r2], Some(Duration::MAX), ReturnWhen::AllCompleted));
-    await_registered(&f1);
-    p1.set_result(1);
-    p2.set_result(2);
-    assert_eq!(waiter.join().unwrap(), (vec![0, 1], vec![]));
 }
 
 #[test]
@@ -100,18 +80,6 @@ fn past_deadlines_only_check() {
     assert!(!f.done());
     p.set_exception(());
     assert!(f.wait_deadline(in_the_past()));
-}
-
-#[test]
-fn century_ahead_deadline_does_not_panic_and_waits_for_completion() {
-    let (p, f) = promise::<u8, ()>();
-    let reader = f.clone();
-    let deadline = century_ahead();
-    let waiter = std::thread::spawn(move || reader.wait_deadline(deadline));
-    await_registered(&f);
-    p.set_result(1);
-    assert!(waiter.join().unwrap());
-    assert!(f.wait_deadline(century_ahead()));
 }
 
 /// Blocks a thread in `wait` on a fresh future, unparks it again and again
@@ -149,6 +117,29 @@ fn survives_spurious_unparks(
 }
 
 #[test]
+fn max_duration_and_far_deadlines_wait_until_completion() {
+    no_hang("Duration::MAX and far deadlines", || {
+        survives_spurious_unparks("wait_timeout(MAX)", |f| {
+            f.wait_timeout(Duration::MAX)
+                .then(|| *f.get_result().unwrap())
+        });
+        survives_spurious_unparks("result(MAX)", |f| {
+            f.result(Some(Duration::MAX)).ok().copied()
+        });
+        survives_spurious_unparks("wait_deadline(century)", |f| {
+            f.wait_deadline(century_ahead())
+                .then(|| *f.get_result().unwrap())
+        });
+        for when in RETURN_WHENS {
+            survives_spurious_unparks("wait(MAX)", move |f| {
+                let (done, not_done) = wait([f], Some(Duration::MAX), when);
+                (done == [0] && not_done.is_empty()).then(|| *f.get_result().unwrap())
+            });
+        }
+    });
+}
+
+#[test]
 fn spurious_unparks_do_not_end_single_waits() {
     no_hang("single waits", || {
         survives_spurious_unparks("wait", |f| {
@@ -157,14 +148,6 @@ fn spurious_unparks_do_not_end_single_waits() {
         });
         survives_spurious_unparks("wait_timeout(1h)", |f| {
             f.wait_timeout(HOUR).then(|| *f.get_result().unwrap())
-        });
-        survives_spurious_unparks("wait_timeout(MAX)", |f| {
-            f.wait_timeout(Duration::MAX)
-                .then(|| *f.get_result().unwrap())
-        });
-        survives_spurious_unparks("wait_deadline(century)", |f| {
-            f.wait_deadline(century_ahead())
-                .then(|| *f.get_result().unwrap())
         });
         survives_spurious_unparks("get_result", |f| f.get_result().ok().copied());
         survives_spurious_unparks("result(1h)", |f| f.result(Some(HOUR)).ok().copied());

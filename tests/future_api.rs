@@ -1,29 +1,17 @@
 //! The read side's public API, one method at a time: `done`, `exception`,
 //! `wait*`, `get_result`, `result`, `check_success`, `get_exception`,
-//! `get_traceback`, `id`, `into_result`, and the handle's auto traits.
+//! `get_traceback`, `id`, `into_result`. (The handles' auto traits are
+//! asserted at compile time in `lib.rs`.)
 
 mod common;
 
-use common::{await_registered, no_hang, owned, scaled};
-use forthcoming::{Failure, Future, FutureId, Promise, ResultError, promise};
+use common::{HOUR, await_registered, no_hang, owned, scaled};
+use forthcoming::{Failure, FutureId, ResultError, promise};
 use std::collections::HashSet;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 const SHORT: Duration = Duration::from_millis(2);
-
-fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
-fn assert_send<T: Send>() {}
-
-#[test]
-fn handles_are_send_sync_clone() {
-    assert_send_sync_clone::<Future<u64, String>>();
-    assert_send_sync_clone::<Future<Vec<u8>, std::io::Error>>();
-    assert_send::<Promise<u64, String>>();
-    assert_send::<Promise<std::cell::Cell<u8>, ()>>();
-    assert_send_sync_clone::<Failure<String>>();
-    assert_send_sync_clone::<FutureId>();
-}
 
 #[test]
 fn done_and_exception_never_block() {
@@ -69,12 +57,11 @@ fn wait_timeout_reports_pending_then_done() {
     assert!(!f.wait_timeout(SHORT));
     assert!(!f.done(), "a timed-out wait leaves the future pending");
     let reader = f.clone();
-    let waiter = std::thread::spawn(move || reader.wait_timeout(Duration::from_secs(3600)));
+    let waiter = std::thread::spawn(move || reader.wait_timeout(HOUR));
     await_registered(&f);
     p.set_result(3);
     assert!(waiter.join().unwrap());
     assert!(f.wait_timeout(SHORT));
-    assert!(f.wait_timeout(Duration::ZERO));
 }
 
 #[test]
@@ -83,12 +70,11 @@ fn wait_deadline_reports_pending_then_done() {
     assert!(!f.wait_deadline(Instant::now() + SHORT));
     assert!(!f.done());
     let reader = f.clone();
-    let far = Instant::now() + Duration::from_secs(3600);
+    let far = Instant::now() + HOUR;
     let waiter = std::thread::spawn(move || reader.wait_deadline(far));
     await_registered(&f);
     p.set_exception(());
     assert!(waiter.join().unwrap());
-    assert!(f.wait_deadline(Instant::now()));
 }
 
 #[test]
@@ -112,7 +98,6 @@ fn get_result_returns_value_or_failure_without_panicking() {
 #[test]
 fn result_tells_timeout_from_failure() {
     let (p, f) = promise::<u8, &str>();
-    assert_eq!(f.result(Some(Duration::ZERO)), Err(ResultError::Timeout));
     assert_eq!(f.result(Some(SHORT)), Err(ResultError::Timeout));
     p.set_exception("boom");
     assert_eq!(
@@ -130,7 +115,6 @@ fn result_tells_timeout_from_failure() {
         std::thread::spawn(move || reader.result(None).copied().map_err(|e| e.to_string()));
     p.set_result(4);
     assert_eq!(waiter.join().unwrap(), Ok(4));
-    assert_eq!(f.result(Some(Duration::ZERO)), Ok(&4));
     assert_eq!(f.result(Some(SHORT)), Ok(&4));
 }
 
@@ -140,7 +124,7 @@ fn result_with_long_timeout_waits_for_the_value() {
     let reader = f.clone();
     let waiter = std::thread::spawn(move || {
         reader
-            .result(Some(Duration::from_secs(3600)))
+            .result(Some(HOUR))
             .copied()
             .map_err(|e| format!("{e:?}"))
     });

@@ -10,10 +10,10 @@ use forthcoming::{
     ReturnWhen, Waitable, promise, wait, wait_all, wait_all_async, wait_any, wait_any_async,
     wait_async,
 };
-use std::future::Future as _;
+use forthcoming_test_support::poll_with;
 use std::future::IntoFuture;
 use std::sync::Mutex;
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 #[global_allocator]
@@ -132,7 +132,7 @@ fn cancel<F: std::future::Future + Unpin>(
     mut wait: F,
 ) {
     match how {
-        Cancel::Drop => assert!(common::poll_with(&mut wait, Waker::noop()).is_pending()),
+        Cancel::Drop => assert!(poll_with(&mut wait, Waker::noop()).is_pending()),
         Cancel::Timeout => {
             let outcome = runtime.block_on(async { tokio::time::timeout_at(past, wait).await });
             assert!(outcome.is_err(), "the wait is pending");
@@ -201,11 +201,11 @@ fn jdk_8303742_failure_after_many_timed_waits_and_among_registered_ones_frees_ev
             // Still registered when the failure lands, dropped after it.
             let mut registered: Vec<_> = (0..10).map(|_| (&f).into_future()).collect();
             for wait in &mut registered {
-                assert!(common::poll_with(wait, Waker::noop()).is_pending());
+                assert!(poll_with(wait, Waker::noop()).is_pending());
             }
             p.set_exception(format!("round {round}"));
             for wait in &mut registered {
-                let failed = common::poll_with(wait, Waker::noop());
+                let failed = poll_with(wait, Waker::noop());
                 assert!(matches!(failed, Poll::Ready(Err(_))));
             }
             drop(registered);
@@ -255,8 +255,7 @@ fn wait_any_finds_a_done_future_behind_pending_ones_without_allocating() {
         assert_eq!(wait_any(&futures), Some(63));
         let mixed = futures.iter().map(|f| f as &dyn Waitable);
         assert_eq!(wait_any(mixed), Some(63));
-        let any = std::pin::pin!(wait_any_async(&futures));
-        let ready = any.poll(&mut Context::from_waker(Waker::noop()));
+        let ready = poll_with(&mut wait_any_async(&futures), Waker::noop());
         assert_eq!(ready, Poll::Ready(Some(63)));
     }
     assert_eq!(
@@ -280,9 +279,8 @@ fn waits_over_done_futures_allocate_only_their_result() {
         let (done, not_done) = wait(&futures, None, ReturnWhen::FirstException);
         assert_eq!((done.len(), not_done.len()), (64, 0));
         wait_all(&futures);
-        let all = std::pin::pin!(wait_all_async(&futures));
         assert_eq!(
-            all.poll(&mut Context::from_waker(Waker::noop())),
+            poll_with(&mut wait_all_async(&futures), Waker::noop()),
             Poll::Ready(())
         );
     }
@@ -303,7 +301,7 @@ fn an_async_wait_registers_once_and_re_polls_without_allocating() {
     let before = thread_allocs();
     let mut any = wait_any_async(futures.iter().filter(|_| true));
     assert_eq!(thread_allocs() - before, 1, "creation: the pending lists");
-    assert!(common::poll_with(&mut any, waker).is_pending());
+    assert!(poll_with(&mut any, waker).is_pending());
     assert_eq!(
         thread_allocs() - before,
         3,
@@ -312,15 +310,15 @@ fn an_async_wait_registers_once_and_re_polls_without_allocating() {
     let mut all = wait_all_async(&futures);
     let mut group = wait_async(&futures, ReturnWhen::FirstCompleted);
     let mut completion = (&futures[0]).into_future();
-    assert!(common::poll_with(&mut all, waker).is_pending());
-    assert!(common::poll_with(&mut group, waker).is_pending());
-    assert!(common::poll_with(&mut completion, waker).is_pending());
+    assert!(poll_with(&mut all, waker).is_pending());
+    assert!(poll_with(&mut group, waker).is_pending());
+    assert!(poll_with(&mut completion, waker).is_pending());
     let before = thread_allocs();
     for _ in 0..1_000 {
-        assert!(common::poll_with(&mut any, waker).is_pending());
-        assert!(common::poll_with(&mut all, waker).is_pending());
-        assert!(common::poll_with(&mut group, waker).is_pending());
-        assert!(common::poll_with(&mut completion, waker).is_pending());
+        assert!(poll_with(&mut any, waker).is_pending());
+        assert!(poll_with(&mut all, waker).is_pending());
+        assert!(poll_with(&mut group, waker).is_pending());
+        assert!(poll_with(&mut completion, waker).is_pending());
     }
     assert_eq!(
         thread_allocs() - before,
@@ -388,5 +386,27 @@ fn completing_with_waiters_allocates_nothing_on_the_completer() {
             }
         }
         assert_eq!(allocated, 0, "completing a future with waiters allocated");
+    });
+}
+
+#[test]
+fn callbacks_are_freed_once_run_on_every_completion_path() {
+    no_hang("callbacks", || {
+        assert_bounded("a callback run by set_result", |i| {
+            let (p, f) = promise::<u64, ()>();
+            f.add_done_callback(move |done| assert_eq!(done.get_result(), Ok(&(i as u64))));
+            p.set_result(i as u64);
+        });
+        assert_bounded("a callback on a future whose promise drops", |_| {
+            let (p, f) = promise::<u64, ()>();
+            f.add_done_callback(|done| assert!(done.get_exception().is_some()));
+            drop(f);
+            drop(p);
+        });
+        assert_bounded("a callback on a done future", |_| {
+            let (p, f) = promise::<u64, ()>();
+            p.set_result(1);
+            f.add_done_callback(|done| assert!(done.done()));
+        });
     });
 }

@@ -1,12 +1,13 @@
 //! The write side and the failure types: `set_result`, `set_exception`,
 //! `run` (panics captured), broken promises, `Failure`/`ResultError` as
-//! errors, and a `DropCounter` proof that every value and error is dropped
-//! exactly once on every path.
+//! errors, and drop-tracked values proving that every value and error is
+//! dropped exactly once on every path.
 
 mod common;
 
-use common::{Drops, XorShift, await_registered, scaled};
+use common::{XorShift, await_registered, scaled};
 use forthcoming::{Failure, ResultError, promise};
+use forthcoming_test_support::{Drops, Tracked};
 use std::error::Error;
 use std::io;
 
@@ -23,14 +24,6 @@ fn set_result_and_set_exception_complete_the_future() {
         f.exception().and_then(Failure::exception),
         Some(&"no".to_string())
     );
-}
-
-#[test]
-fn promise_can_be_fulfilled_on_another_thread() {
-    let (p, f) = promise::<u8, ()>();
-    let t = std::thread::spawn(move || p.set_result(3));
-    assert_eq!(f.get_result(), Ok(&3));
-    t.join().unwrap();
 }
 
 #[test]
@@ -95,21 +88,6 @@ fn run_wakes_a_blocked_waiter_even_when_the_function_panics() {
 }
 
 #[test]
-fn dropped_promise_breaks_the_future_and_says_so() {
-    let (p, f) = promise::<u8, io::Error>();
-    drop(p);
-    let failure = f.get_exception().expect("a broken promise is a failure");
-    assert!(matches!(failure, Failure::BrokenPromise), "{failure:?}");
-    let text = failure.to_string().to_lowercase();
-    assert!(text.contains("broken"), "{text}");
-    assert!(
-        text.contains("dropped"),
-        "the message names what happened: {text}"
-    );
-    assert!(failure.source().is_none());
-}
-
-#[test]
 fn promise_dropped_by_a_panicking_thread_breaks_the_future() {
     let (p, f) = promise::<u8, ()>();
     let reader = f.clone();
@@ -121,16 +99,6 @@ fn promise_dropped_by_a_panicking_thread_breaks_the_future() {
     })
     .join();
     assert!(panicked.is_err());
-    assert!(waiter.join().unwrap());
-}
-
-#[test]
-fn dropped_promise_wakes_a_blocked_waiter() {
-    let (p, f) = promise::<u8, ()>();
-    let reader = f.clone();
-    let waiter = std::thread::spawn(move || reader.get_result() == Err(&Failure::BrokenPromise));
-    await_registered(&f);
-    std::thread::spawn(move || drop(p)).join().unwrap();
     assert!(waiter.join().unwrap());
 }
 
@@ -195,130 +163,135 @@ fn result_error_display_and_source() {
 #[test]
 fn value_dropped_once_when_last_future_drops_after_set() {
     let drops = Drops::new();
-    let (p, f) = promise::<common::DropCounter, ()>();
+    let (p, f) = promise::<Tracked, ()>();
     let clones = [f.clone(), f.clone()];
-    p.set_result(drops.token(1));
-    assert_eq!(f.get_result().map(|v| v.id), Ok(1));
+    let value = drops.make();
+    let id = value.id;
+    p.set_result(value);
+    assert_eq!(f.get_result().map(|v| v.id), Ok(id));
     drop(f);
-    assert_eq!(drops.count(), 0, "clones still share the value");
+    drops.assert_drops(id, 0); // clones still share the value
     let [a, b] = clones;
     drop(b);
-    assert_eq!(drops.count(), 0);
+    drops.assert_drops(id, 0);
     drop(a);
-    assert_eq!(drops.count(), 1);
+    drops.assert_drops(id, 1);
 }
 
 #[test]
 fn value_dropped_once_when_futures_are_gone_before_set() {
     let drops = Drops::new();
-    let (p, f) = promise::<common::DropCounter, ()>();
+    let (p, f) = promise::<Tracked, ()>();
     drop(f.clone());
     drop(f);
-    assert_eq!(drops.count(), 0);
-    p.set_result(drops.token(1));
-    assert_eq!(
-        drops.count(),
-        1,
-        "nobody can read it: dropped by the promise"
-    );
+    // Nobody can read it: dropped by the promise.
+    p.set_result(drops.make());
+    drops.assert_all_dropped_once();
 }
 
 #[test]
 fn error_dropped_once_on_every_failure_path() {
     let drops = Drops::new();
-    let (p, f) = promise::<(), common::DropCounter>();
-    p.set_exception(drops.token(1));
+    let (p, f) = promise::<(), Tracked>();
+    let error = drops.make();
+    let id = error.id;
+    p.set_exception(error);
     assert_eq!(
         f.exception().and_then(Failure::exception).map(|e| e.id),
-        Some(1)
+        Some(id)
     );
     drop(f);
-    assert_eq!(drops.count(), 1);
+    drops.assert_all_dropped_once();
 
-    let (p, f) = promise::<(), common::DropCounter>();
+    let (p, f) = promise::<(), Tracked>();
     drop(f);
-    p.set_exception(drops.token(2));
-    assert_eq!(drops.count(), 2);
+    p.set_exception(drops.make());
+    drops.assert_all_dropped_once();
 
-    let (p, f) = promise::<(), common::DropCounter>();
-    p.run(|| Err(drops.token(3)));
+    let (p, f) = promise::<(), Tracked>();
+    p.run(|| Err(drops.make()));
     drop(f);
-    assert_eq!(drops.count(), 3);
+    drops.assert_all_dropped_once();
 
-    let (p, f) = promise::<common::DropCounter, ()>();
-    p.run(|| Ok(drops.token(4)));
+    let (p, f) = promise::<Tracked, ()>();
+    p.run(|| Ok(drops.make()));
     drop(f);
-    assert_eq!(drops.count(), 4);
+    drops.assert_all_dropped_once();
 }
 
 #[test]
 fn into_result_moves_the_value_out_once() {
     let drops = Drops::new();
-    let (p, f) = promise::<common::DropCounter, common::DropCounter>();
-    p.set_result(drops.token(1));
+    let (p, f) = promise::<Tracked, Tracked>();
+    let value = drops.make();
+    let id = value.id;
+    p.set_result(value);
     let value = f.into_result().expect("last handle, done").ok().unwrap();
-    assert_eq!(drops.count(), 0, "moved out, not dropped");
-    assert_eq!(value.id, 1);
+    drops.assert_drops(id, 0); // moved out, not dropped
+    assert_eq!(value.id, id);
     drop(value);
-    assert_eq!(drops.count(), 1, "dropped once, by the caller");
+    drops.assert_drops(id, 1); // dropped once, by the caller
 
-    let (p, f) = promise::<common::DropCounter, common::DropCounter>();
-    p.set_exception(drops.token(2));
+    let (p, f) = promise::<Tracked, Tracked>();
+    let error = drops.make();
+    let id = error.id;
+    p.set_exception(error);
     let failure = f.into_result().ok().unwrap().unwrap_err();
-    assert_eq!(drops.count(), 1);
+    drops.assert_drops(id, 0);
     drop(failure);
-    assert_eq!(drops.count(), 2);
+    drops.assert_drops(id, 1);
 }
 
 #[test]
 fn into_result_refused_drops_nothing() {
     let drops = Drops::new();
-    let (p, f) = promise::<common::DropCounter, ()>();
+    let (p, f) = promise::<Tracked, ()>();
     let f = f.into_result().expect_err("pending");
-    p.set_result(drops.token(1));
+    let value = drops.make();
+    let id = value.id;
+    p.set_result(value);
     let clone = f.clone();
     let f = f.into_result().expect_err("a clone lives");
-    assert_eq!(drops.count(), 0);
+    drops.assert_drops(id, 0);
     drop(clone);
     let value = f.into_result().ok().unwrap().unwrap();
     drop(value);
-    assert_eq!(drops.count(), 1);
+    drops.assert_all_dropped_once();
 }
 
 #[test]
 fn captured_panic_drops_what_the_function_owned_once() {
     let drops = Drops::new();
-    let owned = drops.token(1);
+    let owned = drops.make();
     let (p, f) = promise::<u8, ()>();
     p.run(move || {
         let _keep = owned;
         panic!("unwinds through a value")
     });
-    assert_eq!(drops.count(), 1);
+    drops.assert_all_dropped_once();
     assert!(matches!(f.get_result(), Err(Failure::Panicked(_))));
 }
 
 #[test]
 fn clones_dropped_on_other_threads_drop_the_value_once() {
     let drops = Drops::new();
-    for round in 0..scaled(50) as u64 {
-        let (p, f) = promise::<common::DropCounter, ()>();
+    for round in 0..scaled(50) {
+        let (p, f) = promise::<Tracked, ()>();
         let readers: Vec<_> = (0..4)
             .map(|_| {
                 let clone = f.clone();
                 std::thread::spawn(move || clone.get_result().map(|v| v.id).ok())
             })
             .collect();
-        let setter = std::thread::spawn({
-            let token = drops.token(round);
-            move || p.set_result(token)
-        });
+        let value = drops.make();
+        let id = value.id;
+        let setter = std::thread::spawn(move || p.set_result(value));
         drop(f);
         for reader in readers {
-            assert_eq!(reader.join().unwrap(), Some(round));
+            assert_eq!(reader.join().unwrap(), Some(id), "round {round}");
         }
         setter.join().unwrap();
-        assert_eq!(drops.count(), round as usize + 1);
+        drops.assert_all_dropped_once();
     }
 }
 
@@ -326,9 +299,8 @@ fn clones_dropped_on_other_threads_drop_the_value_once() {
 fn random_handle_drop_orders_drop_every_value_once() {
     let drops = Drops::new();
     let mut rng = XorShift::new(7);
-    let mut expected = 0;
-    for round in 0..scaled(300) as u64 {
-        let (p, f) = promise::<common::DropCounter, common::DropCounter>();
+    for _ in 0..scaled(300) {
+        let (p, f) = promise::<Tracked, Tracked>();
         let mut futures: Vec<_> = (0..rng.below(4)).map(|_| f.clone()).collect();
         futures.push(f);
         rng.shuffle(&mut futures);
@@ -336,19 +308,15 @@ fn random_handle_drop_orders_drop_every_value_once() {
         let late = futures.split_off(keep);
         drop(futures); // some handles go before the outcome
         match rng.below(3) {
-            0 => p.set_result(drops.token(round)),
-            1 => p.set_exception(drops.token(round)),
-            _ => {
-                drop(p); // a broken promise holds no value
-                expected -= 1;
-            }
+            0 => p.set_result(drops.make()),
+            1 => p.set_exception(drops.make()),
+            _ => drop(p), // a broken promise holds no value
         }
-        expected += 1;
         let threads: Vec<_> = late
             .into_iter()
             .map(|f| std::thread::spawn(move || f.wait()))
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
-        assert_eq!(drops.count(), expected, "round {round}");
+        drops.assert_all_dropped_once();
     }
 }

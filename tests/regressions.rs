@@ -1,28 +1,46 @@
-//! Regression tests named after bugs that peers shipped (see PITFALLS.md):
-//! each shows this crate does not have the bug. The memory ones (JDK-8160402,
-//! JDK-8303742) live in memory.rs, beside the counting allocator.
+//! Regression tests for bugs our peers shipped: each test opens its name
+//! with the bug's tracker and id, and shows this crate does not have the
+//! bug. The table maps every such bug to what covers it, here or elsewhere.
 //!
-//! PITFALLS.md entries without a test of their own name here, and what
-//! covers them instead:
-//!
-//! | bug | covered by, or why it cannot apply |
-//! |-----|------------------------------------|
-//! | FLINK-25827 | fallout of JDK-8160402/JDK-8303742: memory.rs's tests named after those |
-//! | oneshot #20 (races during unpark) | a waiter leaving on its time-out while the completer unparks it: `solana_21981_completion_racing_timeout_is_reported_truthfully`, stress.rs `timed_waiters_churning_on_one_future_all_see_the_value`, loom-tests `complete_races_timeout`, `wait_any_timeout_races_completion` |
-//! | oneshot #72 (orderings wrong, found by Miri) | no single test can name an ordering: the functional tests run under Miri in `.ci/run`, the loom models in loom-tests, and `loom-tests/ordering_sweep.py` weakens each ordering to see a model fail |
-//! | RUSTSEC-2026-0005 / oneshot #74 (use-after-free: the shared allocation freed while the other side still used it) | `tokio_4225_completion_racing_drop_of_every_future_drops_the_value_once`, `oneshot_87_async_waiter_dropped_during_completion`; loom-tests `last_handle_drop_races_complete`, `last_drop_races_a_read_and_drop_elsewhere`; this binary also runs under Miri in `.ci/run` |
-//! | rust #121626 (ABA on CAS-pushed nodes, `RwLock` queue) | the same ABA pattern as #121950: `rust_121950_push_and_detach_churn_on_one_future_stays_consistent`; loom-tests `detach_races_detach`, `detach_races_push_then_complete` |
+//! | bug | what went wrong there | covered by |
+//! |-----|-----------------------|------------|
+//! | python-ndb #353 | `wait_any` / `wait_all` on an empty list hung | `python_ndb_353_*` |
+//! | futures-rs `select_all` | panicked on an empty input; returned indices into its own reordered list | `futures_select_all_*` |
+//! | CPython #92001 | `wait` hung on an already-cancelled future | `cpython_92001_*` |
+//! | CPython #109934 | cancelled futures were reported as not done | `cpython_109934_*` |
+//! | opengris-scaler #981 | a future done while the waiter registered was counted twice: the wait returned early | `opengris_981_*` |
+//! | solana #21981 | a `select` with a time-out reported success spuriously | `solana_21981_*` |
+//! | tokio #4618 | a waiter dropped mid-notify lost the other waiters' notification | `tokio_4618_*` |
+//! | tokio #3652 | dropping an already notified waiter erased a later notification | `tokio_3652_*` |
+//! | tokio #5396 | `notify_waiters` also woke waiters that arrived after it | `tokio_5396_*` |
+//! | event-listener #139 | a "no listeners, return early" fast path dropped notifications | `event_listener_139_*` |
+//! | futures-rs #2706 | `Shared` lost a waiting clone's wake-up when another clone was dropped | `futures_2706_*` |
+//! | futures-rs #2261 | `Shared` lost a wake-up held by the waker of a dropped clone | `futures_2261_*` |
+//! | futures-rs #1603 | `join_all` re-polled every child on every wake-up: quadratic | `futures_1603_*` |
+//! | oneshot #17 | a re-poll with a new waker could leave the old one to be woken | `oneshot_17_*` |
+//! | oneshot 0.1.11 | the receiver's drop mishandled a sender in the middle of waking it | `oneshot_0_1_11_*` |
+//! | oneshot #87 | use-after-free when the async receiver was dropped during a send | `oneshot_87_*` |
+//! | tokio #4225 | oneshot's send racing its close | `tokio_4225_*` |
+//! | rust #121950 | ABA on CAS-pushed waiter nodes in std's lock-free queues | `rust_121950_*` |
+//! | datastore-ndb-python #22 | `wait` reported a deadlock as a masking error | `datastore_ndb_22_*` |
+//! | JDK-8160402 | `anyOf` kept dead completion nodes on long-lived futures | memory.rs `jdk_8160402_*`, beside the counting allocator |
+//! | JDK-8303742 | `orTimeout` leaked on exceptional completion | memory.rs `jdk_8303742_*` |
+//! | FLINK-25827 | production fallout of the two JDK leaks | memory.rs, as for those |
+//! | oneshot #20 | races during unpark | a waiter leaving on its time-out while the completer unparks it: `solana_21981_completion_racing_timeout_is_reported_truthfully`, stress.rs `timed_waiters_churning_on_one_future_all_see_the_value`, loom-tests `complete_races_timeout`, `wait_any_timeout_races_completion` |
+//! | oneshot #72 | wrong atomic orderings, found by Miri | no single test can name an ordering: the functional tests run under Miri in `.ci/run`, the loom models in loom-tests, and `loom-tests/ordering_sweep.py` weakens each ordering to see a model fail |
+//! | RUSTSEC-2026-0005 / oneshot #74 | use-after-free: the shared allocation freed while the other side still used it | `tokio_4225_*`, `oneshot_87_*`; loom-tests `last_handle_drop_races_complete`, `last_drop_races_a_read_and_drop_elsewhere`; this binary also runs under Miri in `.ci/run` |
+//! | rust #121626 | ABA on CAS-pushed nodes in std's `RwLock` queue | the same pattern as #121950: `rust_121950_*`; loom-tests `detach_races_detach`, `detach_races_push_then_complete` |
 
 mod common;
 
 use common::{
-    CountingWaker, Drops, HOUR, RETURN_WHENS, XorShift, assert_partition, await_registered,
-    has_waiters, no_hang, pairs, poll_with, scaled, start_waiter,
+    HOUR, RETURN_WHENS, XorShift, await_registered, has_waiters, no_hang, scaled, start_waiter,
 };
 use forthcoming::{
     Failure, Future, ReturnWhen, Waitable, promise, wait, wait_all, wait_all_async, wait_any,
     wait_any_async, wait_async,
 };
+use forthcoming_test_support::{CountingWaker, Drops, Tracked, assert_partition, poll_with};
 use std::future::IntoFuture;
 use std::sync::{Arc, Barrier};
 use std::task::{Poll, Wake, Waker};
@@ -30,31 +48,29 @@ use std::time::Duration;
 
 #[test]
 fn python_ndb_353_blocking_waits_on_empty_input_return() {
-    let out = no_hang("waits on empty input", || {
+    no_hang("waits on empty input", || {
         let none: [&Future<u8, ()>; 0] = [];
-        let any = wait_any(none);
+        assert_eq!(wait_any(none), None);
         wait_all(none);
-        let whens = RETURN_WHENS.map(|when| wait(none, None, when));
-        let timed = RETURN_WHENS.map(|when| wait(none, Some(HOUR), when));
-        (any, whens, timed)
+        for when in RETURN_WHENS {
+            for timeout in [None, Some(Duration::ZERO), Some(HOUR), Some(Duration::MAX)] {
+                assert_eq!(
+                    wait(none, timeout, when),
+                    (vec![], vec![]),
+                    "{when:?} {timeout:?}"
+                );
+            }
+        }
+        let none_dyn: [&dyn Waitable; 0] = [];
+        assert_eq!(wait_any(none_dyn), None);
+        wait_all(none_dyn);
     });
-    let empty = (vec![], vec![]);
-    assert_eq!(out.0, None);
-    for (when, (untimed, timed)) in RETURN_WHENS.iter().zip(out.1.iter().zip(&out.2)) {
-        assert_eq!((untimed, timed), (&empty, &empty), "{when:?}");
-    }
 }
 
-#[test]
-fn python_ndb_353_wait_async_first_completed_on_empty_input_is_ready() {
-    let none: [&Future<u8, ()>; 0] = [];
-    let mut group = wait_async(none, ReturnWhen::FirstCompleted);
-    assert_eq!(
-        poll_with(&mut group, Waker::noop()),
-        Poll::Ready((vec![], vec![]))
-    );
-}
-
+/// futures-rs `select_all` panicked on an empty input, and the index it
+/// returned was one into its own reordered list. Here the async group waits
+/// on an empty input are ready at their first poll, and `wait_any` and
+/// `wait_any_async` name an input position: the lowest done one.
 #[test]
 fn futures_select_all_empty_input_does_not_panic_and_order_is_kept() {
     let none: [&Future<u8, ()>; 0] = [];
@@ -66,12 +82,36 @@ fn futures_select_all_empty_input_does_not_panic_and_order_is_kept() {
         poll_with(&mut wait_all_async(none), Waker::noop()),
         Poll::Ready(())
     );
-    let (mut promises, futures) = pairs::<u8, ()>(5);
-    promises.remove(3).set_result(3);
-    assert_eq!(wait_any(&futures), Some(3), "indices are input positions");
+    for when in RETURN_WHENS {
+        assert_eq!(
+            poll_with(&mut wait_async(none, when), Waker::noop()),
+            Poll::Ready((vec![], vec![])),
+            "{when:?}"
+        );
+    }
+
+    let (_p0, f0) = promise::<u8, ()>();
+    let (p1, f1) = promise::<u8, ()>();
+    let (p2, f2) = promise::<u8, ()>();
+    let (_p3, f3) = promise::<u8, ()>();
+    p2.set_result(2);
+    assert_eq!(wait_any([&f0, &f1, &f2, &f3]), Some(2));
     assert_eq!(
-        wait(&futures, Some(Duration::ZERO), ReturnWhen::FirstCompleted),
-        (vec![3], vec![0, 1, 2, 4])
+        wait(
+            [&f0, &f1, &f2, &f3],
+            Some(Duration::ZERO),
+            ReturnWhen::FirstCompleted
+        ),
+        (vec![2], vec![0, 1, 3])
+    );
+    // Several done: the lowest position, whichever completed first.
+    p1.set_exception(());
+    assert_eq!(wait_any([&f0, &f1, &f2, &f3]), Some(1));
+    assert_eq!(wait_any([&f2, &f1]), Some(0));
+    assert_eq!(wait_any([&f0, &f0, &f2, &f1]), Some(2));
+    assert_eq!(
+        poll_with(&mut wait_any_async([&f0, &f2, &f1]), Waker::noop()),
+        Poll::Ready(Some(1))
     );
 }
 
@@ -85,17 +125,40 @@ fn cpython_92001_wait_on_done_future_returns() {
     drop(p_broken);
     no_hang("waits on done futures", move || {
         let all = [&ok, &bad, &broken];
+        let noop = Waker::noop();
         for (i, f) in all.into_iter().enumerate() {
             f.wait();
             assert!(f.wait_timeout(HOUR), "future {i}");
             assert_eq!(wait_any([f]), Some(0), "future {i}");
             wait_all([f, f]);
+            assert!(
+                poll_with(&mut f.into_future(), noop).is_ready(),
+                "future {i}"
+            );
+            assert_eq!(
+                poll_with(&mut wait_any_async([f]), noop),
+                Poll::Ready(Some(0))
+            );
+            assert_eq!(
+                poll_with(&mut wait_all_async([f, f]), noop),
+                Poll::Ready(())
+            );
             for when in RETURN_WHENS {
                 assert_eq!(wait([f], None, when), (vec![0], vec![]), "{i} {when:?}");
+                assert_eq!(
+                    poll_with(&mut wait_async([f], when), noop),
+                    Poll::Ready((vec![0], vec![])),
+                    "{i} {when:?}"
+                );
             }
         }
         for when in RETURN_WHENS {
             assert_eq!(wait(all, None, when), (vec![0, 1, 2], vec![]), "{when:?}");
+            assert_eq!(
+                poll_with(&mut wait_async(all, when), noop),
+                Poll::Ready((vec![0, 1, 2], vec![])),
+                "{when:?}"
+            );
         }
     });
 }
@@ -213,11 +276,6 @@ fn solana_21981_select_timeout_not_spurious_success() {
         );
         assert_eq!(not_done, vec![0, 1]);
     }
-    assert!(!a.wait_timeout(Duration::from_millis(1)));
-    assert_eq!(
-        a.result(Some(Duration::from_millis(1))),
-        Err(forthcoming::ResultError::Timeout)
-    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -515,8 +573,11 @@ fn oneshot_17_repoll_racing_completion_keeps_the_last_waker() {
             let (last, last_waker) = CountingWaker::new();
             let mut completion = (&f).into_future();
             assert!(poll_with(&mut completion, &first_waker).is_pending());
+            // One round in four re-polls before the completion starts, so
+            // the pending branch below runs for sure; the others race it.
+            let early = (round % 4 == 0).then(|| poll_with(&mut completion, &last_waker));
             let setter = std::thread::spawn(move || p.set_result(round));
-            let repolled = poll_with(&mut completion, &last_waker);
+            let repolled = early.unwrap_or_else(|| poll_with(&mut completion, &last_waker));
             setter.join().unwrap();
             if repolled.is_pending() {
                 // The re-poll swapped the waker before it saw the future
@@ -596,13 +657,14 @@ fn oneshot_0_1_11_a_wait_dropped_while_being_woken() {
 
 #[test]
 fn oneshot_87_async_waiter_dropped_during_completion() {
-    const ROUNDS: u64 = scaled(500) as u64;
     let drops = Drops::new();
     no_hang("drop during send", {
         let drops = drops.clone();
         move || {
-            for round in 0..ROUNDS {
-                let (p, f) = promise::<common::DropCounter, ()>();
+            for round in 0..scaled(500) {
+                let (p, f) = promise::<Tracked, ()>();
+                let value = drops.make();
+                let id = value.id;
                 let start = Barrier::new(2);
                 std::thread::scope(|s| {
                     let (f, start) = (&f, &start);
@@ -613,20 +675,20 @@ fn oneshot_87_async_waiter_dropped_during_completion() {
                         drop(completion);
                     });
                     start.wait();
-                    p.set_result(drops.token(round));
+                    p.set_result(value);
                 });
-                assert_eq!(f.get_result().map(|v| v.id), Ok(round));
+                assert_eq!(f.get_result().map(|v| v.id), Ok(id), "round {round}");
             }
         }
     });
-    assert_eq!(drops.count(), ROUNDS as usize);
+    drops.assert_all_dropped_once();
 }
 
 #[test]
 fn tokio_4225_completion_racing_drop_of_every_future_drops_the_value_once() {
     let drops = Drops::new();
-    for round in 0..scaled(500) as u64 {
-        let (p, f) = promise::<common::DropCounter, ()>();
+    for _ in 0..scaled(500) {
+        let (p, f) = promise::<Tracked, ()>();
         let clone = f.clone();
         let start = Barrier::new(3);
         std::thread::scope(|s| {
@@ -640,9 +702,9 @@ fn tokio_4225_completion_racing_drop_of_every_future_drops_the_value_once() {
                 drop(clone);
             });
             start.wait();
-            p.set_result(drops.token(round));
+            p.set_result(drops.make());
         });
-        assert_eq!(drops.count(), round as usize + 1, "round {round}");
+        drops.assert_all_dropped_once();
     }
 }
 
@@ -734,10 +796,13 @@ fn datastore_ndb_22_broken_promise_names_what_happened() {
     await_registered(&f);
     drop(p);
     let text = waiter.join().unwrap().expect("a failure").to_lowercase();
+    assert!(text.contains("broken"), "{text}");
     assert!(text.contains("promise"), "{text}");
     assert!(text.contains("dropped"), "{text}");
     assert!(!text.contains("deadlock"), "no masking error: {text}");
-    assert!(matches!(f.get_exception(), Some(Failure::BrokenPromise)));
+    let failure = f.get_exception().expect("a broken promise is a failure");
+    assert!(matches!(failure, Failure::BrokenPromise), "{failure:?}");
+    assert!(std::error::Error::source(failure).is_none());
 }
 
 /// futures-rs #1603: `join_all` re-polled every child on every wake-up,

@@ -5,8 +5,9 @@
 
 mod common;
 
-use common::{HOUR, RETURN_WHENS, XorShift, assert_partition, no_hang, pairs};
+use common::{HOUR, RETURN_WHENS, XorShift, no_hang, pairs};
 use forthcoming::{Failure, Future, ResultError, ReturnWhen, promise, wait, wait_all, wait_any};
+use forthcoming_test_support::assert_partition;
 use std::time::Duration;
 
 const FUTURES: usize = 12;

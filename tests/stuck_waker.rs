@@ -10,8 +10,8 @@
 
 mod common;
 
-use common::{clone_panics_waker, poll_with};
 use forthcoming::promise;
+use forthcoming_test_support::{clone_panics_waker, poll_with};
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;

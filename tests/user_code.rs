@@ -6,10 +6,11 @@
 
 mod common;
 
-use common::{CountingWaker, clone_panics_waker, has_waiters, no_hang, poll_with, start_waiter};
+use common::{no_hang, start_waiter};
 use forthcoming::{
     Completion, Failure, Future, ReturnWhen, promise, wait_all_async, wait_any_async, wait_async,
 };
+use forthcoming_test_support::{CountingWaker, clone_panics_waker, poll_with};
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -144,25 +145,6 @@ fn a_promise_dropped_while_unwinding_drops_waker_panics_instead_of_aborting() {
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"the producer fails"));
     assert_eq!(future.get_result(), Err(&Failure::BrokenPromise));
     assert_eq!(counter.wakes(), 1);
-}
-
-#[test]
-fn a_cancelled_wait_lets_go_of_its_waker_at_once() {
-    let (_promise, future) = promise::<u32, ()>();
-    let (counter, waker) = CountingWaker::new();
-    let mut single = (&future).into_future();
-    assert!(poll_with(&mut single, &waker).is_pending());
-    let mut group = wait_any_async([&future, &future]);
-    assert!(poll_with(&mut group, &waker).is_pending());
-    // The test's two handles, plus one clone in each registered wait.
-    assert_eq!(Arc::strong_count(&counter), 4);
-
-    drop((single, group));
-
-    // Not left in epoch garbage, where it would keep the task alive until
-    // some thread happens to collect.
-    assert_eq!(Arc::strong_count(&counter), 2);
-    assert!(!has_waiters(&future));
 }
 
 #[test]

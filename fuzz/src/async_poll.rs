@@ -8,21 +8,22 @@
 //! registers it afresh.
 
 use super::common::{
-    BUDGET_MICROS, Budget, Completer, CountingWaker, DropLog, Expected, Fut, MAX_OPS, MAX_PAIRS,
-    MAX_SET, Prom, Tracked, When, decode, expecting_panic, fmt_ops, pick, poll_once, satisfied,
-    split, trace,
+    BUDGET_MICROS, Budget, Completer, Expected, Fut, MAX_OPS, MAX_PAIRS, MAX_SET, Prom, When,
+    decode, expecting_panic, fmt_ops, pick, satisfied, split, trace,
 };
 use arbitrary::Arbitrary;
 use forthcoming::{
     Completion, Failure, ReturnWhen, Wait, WaitAll, WaitAny, promise, wait, wait_all_async,
     wait_any_async, wait_async,
 };
+use forthcoming_test_support::{CLONE_PANIC, Drops, Tracked, clone_panics_waker, poll_with};
 use std::any::Any;
 use std::fmt;
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::task::{Poll, RawWaker, RawWakerVTable, Waker};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::task::{Poll, Wake, Waker};
 
 /// At most this many live async waits.
 const MAX_WAITERS: usize = 8;
@@ -103,27 +104,52 @@ pub enum WakerChoice {
     ClonePanics,
 }
 
-/// The message of the panic of [`clone_panics_waker`]'s `clone`.
-const CLONE_PANIC: &str = "fuzz: waker clone panics";
-
-/// Panics with [`CLONE_PANIC`]: the `clone` of [`clone_panics_waker`].
-fn clone_panics(_: *const ()) -> RawWaker {
-    panic!("{}", CLONE_PANIC)
+/// A waker that counts its wake-ups and panics when woken while not armed:
+/// the model arms exactly the wakers a completion must wake.
+#[derive(Debug)]
+struct StrictWaker {
+    /// Its number, for messages.
+    name: usize,
+    /// How many times it was woken.
+    wakes: AtomicUsize,
+    /// Whether a wake-up is due now.
+    armed: AtomicBool,
 }
 
-/// Does nothing: `wake`, `wake_by_ref` and `drop` of [`clone_panics_waker`],
-/// which owns nothing.
-fn ignore(_: *const ()) {}
+impl StrictWaker {
+    /// A waker never woken yet, not armed.
+    fn new(name: usize) -> Arc<StrictWaker> {
+        Arc::new(StrictWaker {
+            name,
+            wakes: AtomicUsize::new(0),
+            armed: AtomicBool::new(false),
+        })
+    }
 
-/// The vtable of [`clone_panics_waker`].
-static CLONE_PANICS: RawWakerVTable = RawWakerVTable::new(clone_panics, ignore, ignore, ignore);
+    /// How many times it was woken.
+    fn wakes(&self) -> usize {
+        self.wakes.load(SeqCst)
+    }
 
-/// A waker whose `clone` panics (so atomic-waker, storing it, panics with
-/// its slot locked) and that owns nothing, so nothing leaks through it.
-fn clone_panics_waker() -> Waker {
-    // SAFETY: no function of the vtable reads the data pointer, and none
-    // has anything to release.
-    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &CLONE_PANICS)) }
+    /// Allows (or forbids) wake-ups.
+    fn arm(&self, armed: bool) {
+        self.armed.store(armed, SeqCst);
+    }
+}
+
+impl Wake for StrictWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, SeqCst);
+        assert!(
+            self.armed.load(SeqCst),
+            "waker w{} woken while no wake-up was due",
+            self.name
+        );
+    }
 }
 
 /// Panics unless `payload` is the panic of [`clone_panics_waker`]'s `clone`
@@ -203,11 +229,11 @@ enum Output<'a> {
 impl<'a> Live<'a> {
     fn poll(&mut self, waker: &Waker) -> Poll<Output<'a>> {
         match self {
-            Live::Completion(fut) => poll_once(fut, waker).map(Output::Completion),
-            Live::Any(fut) => poll_once(fut, waker).map(Output::Any),
-            Live::All(fut) => poll_once(fut, waker).map(|()| Output::All),
+            Live::Completion(fut) => poll_with(fut, waker).map(Output::Completion),
+            Live::Any(fut) => poll_with(fut, waker).map(Output::Any),
+            Live::All(fut) => poll_with(fut, waker).map(|()| Output::All),
             Live::Wait(fut) => {
-                poll_once(fut, waker).map(|(done, not_done)| Output::Wait(done, not_done))
+                poll_with(fut, waker).map(|(done, not_done)| Output::Wait(done, not_done))
             }
         }
     }
@@ -259,13 +285,13 @@ struct Waiter<'a> {
 /// The model state beside the handles and waits.
 struct Model {
     /// Every value made.
-    log: Arc<DropLog>,
+    log: Drops,
     /// Each pair's promise, until completed or dropped.
     promises: Vec<Option<Prom>>,
     /// Each pair's outcome, once completed.
     expected: Vec<Option<Expected>>,
     /// The wakers, strict: woken only when armed.
-    wakers: Vec<(Arc<CountingWaker>, Waker)>,
+    wakers: Vec<(Arc<StrictWaker>, Waker)>,
     /// How many wake-ups each waker must have had.
     wakes: Vec<usize>,
     /// How many clones of each waker are stuck in a slot that a panicking
@@ -312,7 +338,7 @@ impl Model {
             if model.wakers.len() == MAX_WAKERS {
                 return model.wakers.len() - 1;
             }
-            let counter = CountingWaker::new(model.wakers.len(), true);
+            let counter = StrictWaker::new(model.wakers.len());
             let waker = Waker::from(Arc::clone(&counter));
             model.wakers.push((counter, waker));
             model.wakes.push(0);
@@ -346,7 +372,7 @@ impl Model {
 pub fn run(input: &Input) {
     let pairs = input.pairs();
     let mut model = Model {
-        log: DropLog::new(),
+        log: Drops::new(),
         promises: Vec::new(),
         expected: vec![None; pairs],
         wakers: Vec::new(),

@@ -1,14 +1,15 @@
-//! What every target shares: drop-counted values, the expected outcome of a
-//! pair, quiet intentional panics, bounded time-outs and the trace switch.
+//! What every target shares: the expected outcome of a pair, quiet
+//! intentional panics, bounded time-outs and the trace switch. Drop-tracked
+//! values, counting wakers and the partition check come from
+//! `forthcoming-test-support`, which the stable test suite shares.
 
 use arbitrary::Arbitrary;
 use forthcoming::{Failure, ReturnWhen};
+use forthcoming_test_support::{Drops, Tracked, poll_with};
 use std::cell::Cell;
 use std::fmt;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Once, OnceLock};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::Duration;
 
@@ -24,91 +25,6 @@ pub const BUDGET_MICROS: u64 = 1_000;
 
 /// The longest time-out any op may ask for.
 pub const MAX_TIMEOUT_MICROS: u64 = 200;
-
-/// How many values one run may create (every op creates at most one).
-const MAX_VALUES: usize = 512;
-
-/// Counts the drops of every value a run creates, by value id.
-#[derive(Debug)]
-pub struct DropLog {
-    /// The next id to hand out.
-    next: AtomicU32,
-    /// `drops[id]`: how many times the value `id` was dropped.
-    drops: Vec<AtomicU32>,
-}
-
-impl DropLog {
-    /// A log with no value yet.
-    pub fn new() -> Arc<DropLog> {
-        Arc::new(DropLog {
-            next: AtomicU32::new(0),
-            drops: (0..MAX_VALUES).map(|_| AtomicU32::new(0)).collect(),
-        })
-    }
-
-    /// A fresh value, with its own id.
-    pub fn make(self: &Arc<Self>) -> Tracked {
-        let id = self.next.fetch_add(1, SeqCst);
-        assert!((id as usize) < MAX_VALUES, "a run made too many values");
-        Tracked {
-            id,
-            log: Arc::clone(self),
-        }
-    }
-
-    /// How many values were made so far.
-    pub fn made(&self) -> u32 {
-        self.next.load(SeqCst)
-    }
-
-    /// How many times value `id` was dropped.
-    pub fn drops(&self, id: u32) -> u32 {
-        self.drops[id as usize].load(SeqCst)
-    }
-
-    /// Panics unless value `id` was dropped exactly `expected` times.
-    pub fn assert_drops(&self, id: u32, expected: u32) {
-        let drops = self.drops(id);
-        assert_eq!(
-            drops, expected,
-            "value v{id} was dropped {drops} times, expected {expected}"
-        );
-    }
-
-    /// Panics unless every value made was dropped exactly once.
-    pub fn assert_all_dropped_once(&self) {
-        for id in 0..self.made() {
-            self.assert_drops(id, 1);
-        }
-    }
-}
-
-/// A value (used both as `T` and as `E`) that counts its drops.
-pub struct Tracked {
-    /// Its id in the log.
-    pub id: u32,
-    /// Where its drop is counted.
-    log: Arc<DropLog>,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        let before = self.log.drops[self.id as usize].fetch_add(1, SeqCst);
-        assert_eq!(before, 0, "value v{} dropped twice", self.id);
-    }
-}
-
-impl PartialEq for Tracked {
-    fn eq(&self, other: &Tracked) -> bool {
-        self.id == other.id
-    }
-}
-
-impl fmt::Debug for Tracked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "v{}", self.id)
-    }
-}
 
 /// The pair type every target uses.
 pub type Fut = forthcoming::Future<Tracked, Tracked>;
@@ -164,16 +80,22 @@ impl Expected {
         }
     }
 
-    /// Panics unless `outcome` (from `Future::into_result`) is this outcome.
-    pub fn check_owned(&self, outcome: &Result<Tracked, Failure<Tracked>>) {
+    /// Panics unless `outcome` (from `Future::into_result`) is this outcome,
+    /// and its stored value, if any, is dropped when `outcome` is, once.
+    pub fn check_owned(&self, outcome: Result<Tracked, Failure<Tracked>>, log: &Drops) {
         self.check(outcome.as_ref());
+        if let Some(id) = self.stored() {
+            log.assert_drops(id, 0);
+            drop(outcome);
+            log.assert_drops(id, 1);
+        }
     }
 }
 
 /// Makes a fresh value, publishes the outcome `expect` makes of its id, then
 /// hands the value to `complete`. Returns the outcome.
 fn publish_fresh(
-    log: &Arc<DropLog>,
+    log: &Drops,
     expect: fn(u32) -> Expected,
     publish: impl FnOnce(&Expected),
     complete: impl FnOnce(Tracked),
@@ -206,12 +128,7 @@ impl Body {
     /// Runs `promise.run` with this body. `publish` sees the expected outcome
     /// before the promise completes (so that another thread that sees the
     /// future done can look it up). Returns the expected outcome.
-    pub fn run(
-        self,
-        promise: Prom,
-        log: &Arc<DropLog>,
-        publish: impl FnOnce(&Expected),
-    ) -> Expected {
+    pub fn run(self, promise: Prom, log: &Drops, publish: impl FnOnce(&Expected)) -> Expected {
         match self {
             Body::Ok => publish_fresh(log, Expected::Value, publish, |value| {
                 promise.run(move || Ok(value))
@@ -277,12 +194,7 @@ impl Completer {
 
     /// Completes `promise` this way; `publish` sees the expected outcome
     /// first. Returns the expected outcome.
-    pub fn complete(
-        self,
-        promise: Prom,
-        log: &Arc<DropLog>,
-        publish: impl FnOnce(&Expected),
-    ) -> Expected {
+    pub fn complete(self, promise: Prom, log: &Drops, publish: impl FnOnce(&Expected)) -> Expected {
         match self {
             Completer::SetResult => publish_fresh(log, Expected::Value, publish, |value| {
                 promise.set_result(value)
@@ -338,26 +250,6 @@ pub fn satisfied(states: &[Option<bool>], when: ReturnWhen) -> bool {
 /// during it.
 pub fn split(states: &[Option<bool>]) -> (Vec<usize>, Vec<usize>) {
     (0..states.len()).partition(|&i| states[i].is_some())
-}
-
-/// Panics unless `(done, not_done)` holds every position below `len`
-/// exactly once, each list ascending.
-pub fn assert_partition(done: &[usize], not_done: &[usize], len: usize) {
-    let ascending = |v: &[usize]| v.windows(2).all(|w| w[0] < w[1]);
-    assert!(ascending(done), "done {done:?} is not ascending");
-    assert!(
-        ascending(not_done),
-        "not_done {not_done:?} is not ascending"
-    );
-    let mut seen = vec![0u8; len];
-    for &i in done.iter().chain(not_done) {
-        assert!(i < len, "position {i} out of 0..{len}");
-        seen[i] += 1;
-    }
-    assert!(
-        seen.iter().all(|&n| n == 1),
-        "done {done:?} and not_done {not_done:?} do not partition 0..{len}"
-    );
 }
 
 /// A time-out decoded from the input.
@@ -478,62 +370,6 @@ pub fn fmt_ops<Op: fmt::Debug>(
     )
 }
 
-/// A waker that counts its wake-ups. A strict one panics when woken while
-/// not armed: the model arms exactly the wakers a completion must wake.
-#[derive(Debug)]
-pub struct CountingWaker {
-    /// Its number, for messages.
-    pub name: usize,
-    /// How many times it was woken.
-    wakes: AtomicUsize,
-    /// Whether a wake-up is due now (checked only when `strict`).
-    armed: AtomicBool,
-    /// Whether an unexpected wake-up panics at once.
-    strict: bool,
-}
-
-impl CountingWaker {
-    /// A waker never woken yet.
-    pub fn new(name: usize, strict: bool) -> Arc<CountingWaker> {
-        Arc::new(CountingWaker {
-            name,
-            wakes: AtomicUsize::new(0),
-            armed: AtomicBool::new(false),
-            strict,
-        })
-    }
-
-    /// How many times it was woken.
-    pub fn wakes(&self) -> usize {
-        self.wakes.load(SeqCst)
-    }
-
-    /// Allows (or forbids) wake-ups, for a strict waker.
-    pub fn arm(&self, armed: bool) {
-        self.armed.store(armed, SeqCst);
-    }
-}
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.wakes.fetch_add(1, SeqCst);
-        assert!(
-            !self.strict || self.armed.load(SeqCst),
-            "waker w{} woken while no wake-up was due",
-            self.name
-        );
-    }
-}
-
-/// Polls `future` once with `waker`.
-pub fn poll_once<F: std::future::Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(future).poll(&mut Context::from_waker(waker))
-}
-
 /// Wakes a parked thread.
 struct ThreadWaker(Thread);
 
@@ -551,7 +387,7 @@ impl Wake for ThreadWaker {
 pub fn block_on<F: std::future::Future + Unpin>(mut future: F) -> F::Output {
     let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
     loop {
-        if let Poll::Ready(output) = poll_once(&mut future, &waker) {
+        if let Poll::Ready(output) = poll_with(&mut future, &waker) {
             return output;
         }
         std::thread::park();

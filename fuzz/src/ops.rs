@@ -2,13 +2,13 @@
 //! futures; a sequential model says what every call must return.
 
 use super::common::{
-    BUDGET_MICROS, Budget, Completer, DropLog, Expected, Fut, MAX_OPS, MAX_PAIRS, MAX_SET, Prom,
-    Timeout, When, assert_partition, decode, fmt_ops, pick, satisfied, split, trace,
+    BUDGET_MICROS, Budget, Completer, Expected, Fut, MAX_OPS, MAX_PAIRS, MAX_SET, Prom, Timeout,
+    When, decode, fmt_ops, pick, satisfied, split, trace,
 };
 use arbitrary::Arbitrary;
 use forthcoming::{FutureId, ResultError, Waitable, promise, wait, wait_all, wait_any};
+use forthcoming_test_support::{Drops, assert_partition};
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// At most this many live future handles (clones included).
@@ -129,7 +129,7 @@ struct Pair {
 /// The crate's handles beside the model's view of them.
 struct World {
     /// Every value made.
-    log: Arc<DropLog>,
+    log: Drops,
     /// Every pair made.
     pairs: Vec<Pair>,
     /// Live future handles, with their pair.
@@ -141,7 +141,7 @@ struct World {
 /// Runs the ops against the crate and the model; panics on any difference.
 pub fn run(input: &Input) {
     let mut world = World {
-        log: DropLog::new(),
+        log: Drops::new(),
         pairs: Vec::new(),
         futures: Vec::new(),
         budget: Budget::new(BUDGET_MICROS),
@@ -278,12 +278,7 @@ impl World {
                 match (future.into_result(), expected) {
                     (Ok(outcome), Some(expected)) if handles == 0 => {
                         trace(format_args!("      handle {f}: into_result = {outcome:?}"));
-                        expected.check_owned(&outcome);
-                        if let Some(id) = expected.stored() {
-                            self.log.assert_drops(id, 0);
-                            drop(outcome);
-                            self.log.assert_drops(id, 1);
-                        }
+                        expected.check_owned(outcome, &self.log);
                     }
                     (Err(future), expected) if expected.is_none() || handles > 0 => {
                         trace(format_args!("      handle {f}: into_result gave it back"));

@@ -8,19 +8,19 @@
 //! by the same rule never blocks forever itself).
 
 use super::common::{
-    BUDGET_MICROS, Budget, Completer, CountingWaker, DropLog, Expected, Fut, MAX_OPS, MAX_PAIRS,
-    MAX_SET, Prom, Timeout, When, assert_partition, block_on, decode, fmt_ops, pick, poll_once,
-    satisfied, trace,
+    BUDGET_MICROS, Budget, Completer, Expected, Fut, MAX_OPS, MAX_PAIRS, MAX_SET, Prom, Timeout,
+    When, block_on, decode, fmt_ops, pick, satisfied, trace,
 };
 use arbitrary::Arbitrary;
 use forthcoming::{
     ResultError, ReturnWhen, promise, wait, wait_all, wait_all_async, wait_any, wait_any_async,
     wait_async,
 };
+use forthcoming_test_support::{CountingWaker, Drops, assert_partition, poll_with};
 use std::fmt;
 use std::future::IntoFuture;
 use std::hint::spin_loop;
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::{Barrier, OnceLock};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -201,7 +201,7 @@ pub fn run_bytes(data: &[u8]) {
 /// What all threads share.
 struct Shared {
     /// Every value made.
-    log: Arc<DropLog>,
+    log: Drops,
     /// Each pair's outcome, published by its completer before it completes.
     expected: Vec<OnceLock<Expected>>,
     /// Which thread holds each promise.
@@ -226,8 +226,6 @@ struct Worker<'s> {
     seen: Vec<bool>,
     /// Time budget.
     budget: Budget,
-    /// Names for its wakers.
-    next_waker: usize,
 }
 
 /// Runs the ops on 2 or 3 threads; panics when an invariant breaks.
@@ -235,7 +233,7 @@ pub fn run(input: &Input) {
     let threads = input.threads();
     let pairs = input.pairs();
     let shared = Shared {
-        log: DropLog::new(),
+        log: Drops::new(),
         expected: (0..pairs).map(|_| OnceLock::new()).collect(),
         owners: input.owners(),
         start: Barrier::new(threads),
@@ -249,7 +247,6 @@ pub fn run(input: &Input) {
             futures: Vec::new(),
             seen: vec![false; pairs],
             budget: Budget::new(BUDGET_MICROS),
-            next_waker: 0,
         })
         .collect();
     for pair in 0..pairs {
@@ -400,13 +397,6 @@ impl Worker<'_> {
         }
     }
 
-    fn fresh_waker(&mut self) -> (Arc<CountingWaker>, Waker) {
-        self.next_waker += 1;
-        let counter = CountingWaker::new(self.next_waker, false);
-        let waker = Waker::from(Arc::clone(&counter));
-        (counter, waker)
-    }
-
     fn apply(&mut self, op: &Op) {
         let futures = self.futures.len();
         match *op {
@@ -476,12 +466,7 @@ impl Worker<'_> {
                     Ok(outcome) => {
                         let expected = self.expected(pair);
                         trace(format_args!("    [thread {}] took {outcome:?}", self.me));
-                        expected.check_owned(&outcome);
-                        if let Some(id) = expected.stored() {
-                            self.shared.log.assert_drops(id, 0);
-                            drop(outcome);
-                            self.shared.log.assert_drops(id, 1);
-                        }
+                        expected.check_owned(outcome, &self.shared.log);
                     }
                     Err(future) => self.futures.insert(f, (pair, future)),
                 }
@@ -584,17 +569,17 @@ impl Worker<'_> {
                 let Some(f) = pick(f, futures) else { return };
                 let pair = self.futures[f].0;
                 let pause = self.budget.take(micros);
-                let (first, waker) = self.fresh_waker();
-                let (second, waker2) = self.fresh_waker();
+                let (first, waker) = CountingWaker::new();
+                let (second, waker2) = CountingWaker::new();
                 let future = &self.futures[f].1;
                 let mut completion = future.into_future();
                 let mut outcome = None;
-                if let Poll::Ready(got) = poll_once(&mut completion, &waker) {
+                if let Poll::Ready(got) = poll_with(&mut completion, &waker) {
                     outcome = Some(got);
                 } else {
                     std::thread::sleep(pause);
                     let woken = first.wakes() > 0;
-                    match poll_once(&mut completion, &waker2) {
+                    match poll_with(&mut completion, &waker2) {
                         Poll::Ready(got) => outcome = Some(got),
                         Poll::Pending => assert!(!woken, "woken, yet the next poll is Pending"),
                     }
@@ -623,8 +608,8 @@ impl Worker<'_> {
                 let pairs = self.pairs_of(&set);
                 let seen_before: Vec<bool> = pairs.iter().map(|&p| self.seen[p]).collect();
                 let pause = self.budget.take(micros);
-                let (first, waker) = self.fresh_waker();
-                let (second, waker2) = self.fresh_waker();
+                let (first, waker) = CountingWaker::new();
+                let (second, waker2) = CountingWaker::new();
                 let refs = self.refs(&set);
                 // Each arm: poll, pause, poll again if pending, drop; then the
                 // answer (if any) is checked, with the lists' state.
@@ -708,12 +693,12 @@ fn two_polls<F: std::future::Future + Unpin>(
     pause: Duration,
     first: &CountingWaker,
 ) -> Option<F::Output> {
-    if let Poll::Ready(output) = poll_once(fut, waker) {
+    if let Poll::Ready(output) = poll_with(fut, waker) {
         return Some(output);
     }
     std::thread::sleep(pause);
     let woken = first.wakes() > 0;
-    match poll_once(fut, waker2) {
+    match poll_with(fut, waker2) {
         Poll::Ready(output) => Some(output),
         Poll::Pending => {
             assert!(!woken, "woken, yet the next poll is Pending");

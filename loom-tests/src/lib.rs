@@ -167,7 +167,9 @@ pub fn explore_outcomes(
     explored
 }
 
-/// A waker that counts how often it was woken, tracked by loom.
+/// A waker that counts how often it was woken. Not the shared
+/// `forthcoming_test_support::CountingWaker`: its count is a loom atomic, so
+/// loom schedules and orders each wake-up like the crate's own accesses.
 #[derive(Debug, Default)]
 pub struct CountingWaker {
     /// Wake-ups so far.

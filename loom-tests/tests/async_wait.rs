@@ -7,12 +7,13 @@ use forthcoming::{ReturnWhen, promise, wait_any_async, wait_async};
 use forthcoming_loom_tests::{
     CountingWaker, explore, explore_outcomes, explore_three_threads, two_completers_one_winner,
 };
+use forthcoming_test_support::poll_with;
 use loom::future::block_on;
 use loom::thread;
-use std::future::{Future as _, IntoFuture};
+use std::future::IntoFuture;
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 #[test]
 fn await_races_complete() {
@@ -37,24 +38,15 @@ fn repoll_with_new_waker_races_complete() {
         let (_old, old_waker) = CountingWaker::new();
         let (new, new_waker) = CountingWaker::new();
         let mut completion = pin!((&future).into_future());
-        let first = completion
-            .as_mut()
-            .poll(&mut Context::from_waker(&old_waker));
+        let first = poll_with(&mut completion, &old_waker);
         if first.is_pending() {
-            let second = completion
-                .as_mut()
-                .poll(&mut Context::from_waker(&new_waker));
+            let second = poll_with(&mut completion, &new_waker);
             producer.join().unwrap();
             if second.is_pending() {
                 // The completion came after the re-poll: it must have woken
                 // the waker of the latest poll (oneshot #17).
                 assert_eq!(new.wakes(), 1, "the latest waker was not woken");
-                assert_eq!(
-                    completion
-                        .as_mut()
-                        .poll(&mut Context::from_waker(&new_waker)),
-                    Poll::Ready(Ok(&9))
-                );
+                assert_eq!(poll_with(&mut completion, &new_waker), Poll::Ready(Ok(&9)));
                 outcomes.reached("pending after the re-poll");
             } else {
                 outcomes.reached("ready at the re-poll");
@@ -75,7 +67,7 @@ fn drop_pending_wait_races_complete() {
         let (counter, waker) = CountingWaker::new();
         {
             let mut completion = pin!((&future).into_future());
-            let _ = completion.as_mut().poll(&mut Context::from_waker(&waker));
+            let _ = poll_with(&mut completion, &waker);
             // Dropped here, possibly while the completer walks the list.
         }
         assert_eq!(block_on((&other).into_future()), Ok(&4));
@@ -100,7 +92,7 @@ fn group_async_drop_races_complete() {
         let (_p1, f1) = promise::<u32, ()>();
         let (counter, waker) = CountingWaker::new();
         let mut pending = Box::pin(wait_any_async([&f0, &f1]));
-        let first = pending.as_mut().poll(&mut Context::from_waker(&waker));
+        let first = poll_with(&mut pending, &waker);
         assert!(first.is_pending(), "nothing completed yet");
         let producer = thread::spawn(move || p0.set_result(6));
         // Unlinks its nodes from both lists while f0's completer may be

@@ -16,7 +16,7 @@ const LONG: Duration = Duration::from_secs(3600);
 #[test]
 fn wait_any_two_completers_one_winner() {
     // Bound 1 with eager collection too (about two minutes on one core): at
-    // bound 0 it explored only 40 interleavings.
+    // bound 0 it explores only 40 interleavings.
     explore_at(1, 40_000, || {
         two_completers_one_winner(|futures| wait_any(futures));
     });

@@ -215,10 +215,7 @@ fn leaked_registration_then_last_drop_races_complete() {
         let (promise, future) = promise::<u32, ()>();
         let (_counter, waker) = forthcoming_loom_tests::CountingWaker::new();
         let mut completion = Box::pin(std::future::IntoFuture::into_future(&future));
-        let _ = std::future::Future::poll(
-            completion.as_mut(),
-            &mut std::task::Context::from_waker(&waker),
-        );
+        let _ = forthcoming_test_support::poll_with(&mut completion, &waker);
         // Leaking a registered wait leaves its node linked (and its waiter
         // allocated); the last future's drop and the completion must cope.
         std::mem::forget(completion);

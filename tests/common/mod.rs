@@ -1,6 +1,7 @@
-//! Helpers shared by the integration tests: drop counting, a seeded PRNG, a
-//! counting waker, a hang guard, probes for registered waiters, and the
-//! constants and checks several test files share.
+//! Helpers shared by the integration tests: a seeded PRNG, a hang guard,
+//! probes for registered waiters, and the constants several test files
+//! share. The helpers the fuzz targets and loom models use too live in the
+//! `forthcoming-test-support` crate.
 
 // Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
@@ -9,15 +10,12 @@ pub(crate) mod alloc;
 
 use forthcoming::{Failure, Future, Promise, ReturnWhen, promise};
 use std::fmt::Debug;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
 use std::time::{Duration, Instant};
 
-/// How long a test may block before the hang guard calls it a hang. Generous:
-/// it only turns a deadlock into a failure, it measures nothing. (30 s was
-/// too tight: the memory tests queue on one lock inside their guard, and
-/// 200k timed waits each pay the kernel's timer slack on a loaded machine.)
+/// How long a test may block before the hang guard calls it a hang. Generous,
+/// since it only turns a deadlock into a failure and measures nothing: the
+/// memory tests queue on one lock inside their guard, and 200k timed waits
+/// each pay the kernel's timer slack on a loaded machine.
 pub(crate) const HANG: Duration = Duration::from_secs(300);
 
 /// A time-out no test outlives: a wait given it returns only on completion.
@@ -38,22 +36,6 @@ pub(crate) fn pairs<T, E>(n: usize) -> Pairs<T, E> {
     (0..n).map(|_| promise()).unzip()
 }
 
-/// Checks the shape every `wait` result must have: both lists ascending, and
-/// together every input position below `len` exactly once.
-pub(crate) fn assert_partition(done: &[usize], not_done: &[usize], len: usize) {
-    assert!(
-        done.windows(2).all(|w| w[0] < w[1]),
-        "done not ascending: {done:?}"
-    );
-    assert!(
-        not_done.windows(2).all(|w| w[0] < w[1]),
-        "not_done not ascending: {not_done:?}"
-    );
-    let mut all: Vec<usize> = done.iter().chain(not_done).copied().collect();
-    all.sort_unstable();
-    assert_eq!(all, (0..len).collect::<Vec<_>>(), "{done:?} + {not_done:?}");
-}
-
 /// A loop count: `n` natively; under Miri, which runs about a thousand times
 /// slower, a hundredth of it (at least 2), still enough rounds to drive every
 /// path the test drives.
@@ -64,51 +46,6 @@ pub(crate) const fn scaled(n: usize) -> usize {
         n / 100
     } else {
         2
-    }
-}
-
-/// Counts the drops of the [`DropCounter`]s it hands out.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Drops(Arc<AtomicUsize>);
-
-impl Drops {
-    /// A fresh counter at zero.
-    pub(crate) fn new() -> Drops {
-        Drops::default()
-    }
-
-    /// A value whose drop this counter counts, carrying `id` for equality.
-    pub(crate) fn token(&self, id: u64) -> DropCounter {
-        DropCounter {
-            drops: Arc::clone(&self.0),
-            id,
-        }
-    }
-
-    /// How many tokens were dropped so far.
-    pub(crate) fn count(&self) -> usize {
-        self.0.load(SeqCst)
-    }
-}
-
-/// A value that counts its own drop (at most once per value, by construction).
-#[derive(Debug)]
-pub(crate) struct DropCounter {
-    /// Shared with the [`Drops`] that made it.
-    drops: Arc<AtomicUsize>,
-    /// Identifies the value in assertions.
-    pub(crate) id: u64,
-}
-
-impl PartialEq for DropCounter {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, SeqCst);
     }
 }
 
@@ -150,45 +87,9 @@ impl XorShift {
     }
 }
 
-/// A waker that counts how often it was woken.
-#[derive(Debug, Default)]
-pub(crate) struct CountingWaker(AtomicUsize);
-
-impl CountingWaker {
-    /// A fresh waker and the handle to read its count.
-    pub(crate) fn new() -> (Arc<CountingWaker>, Waker) {
-        let counter = Arc::new(CountingWaker::default());
-        let waker = Waker::from(Arc::clone(&counter));
-        (counter, waker)
-    }
-
-    /// How many wake-ups it received.
-    pub(crate) fn wakes(&self) -> usize {
-        self.0.load(SeqCst)
-    }
-}
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 /// An owned copy of a borrowed outcome, to send it out of a thread.
 pub(crate) fn owned<T: Clone, E: Clone>(outcome: Result<&T, &Failure<E>>) -> Result<T, Failure<E>> {
     outcome.cloned().map_err(Failure::clone)
-}
-
-/// Polls `fut` once with `waker`.
-pub(crate) fn poll_with<F: std::future::Future + Unpin>(
-    fut: &mut F,
-    waker: &Waker,
-) -> Poll<F::Output> {
-    std::pin::Pin::new(fut).poll(&mut Context::from_waker(waker))
 }
 
 /// Runs `f` on its own thread and panics if it does not finish within
@@ -270,19 +171,4 @@ pub(crate) fn start_waiter<T: Debug, E: Debug, R>(
         |now| now != before && now.contains("head"),
     );
     started
-}
-
-fn clone_panics(_: *const ()) -> RawWaker {
-    panic!("clone panics")
-}
-
-fn ignore(_: *const ()) {}
-
-static CLONE_PANICS: RawWakerVTable = RawWakerVTable::new(clone_panics, ignore, ignore, ignore);
-
-/// A waker whose `clone` panics: storing it in atomic-waker's slot (a
-/// re-poll) panics halfway and leaves the slot locked.
-pub(crate) fn clone_panics_waker() -> Waker {
-    // SAFETY: every function of the vtable ignores the data pointer.
-    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &CLONE_PANICS)) }
 }

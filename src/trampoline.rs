@@ -1,0 +1,120 @@
+//! Runs callbacks without recursion. Callbacks that become due while this
+//! thread is already running callbacks (a callback that completes another
+//! promise) are queued on a thread-local worklist and run by the outermost
+//! run, so chains of any length run in constant stack.
+
+use crate::callback::Callback;
+use crate::callback::Callbacks;
+use crate::unwind::{PanicPayload, keep_first};
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// This thread's callbacks still to run, while a run is under way.
+#[derive(Default)]
+struct Worklist {
+    /// Whether a [`run`] is under way on this thread (lower in its stack).
+    running: Cell<bool>,
+    /// Callbacks queued for the run under way.
+    queued: Cell<Callbacks>,
+    /// The first panic of a callback of the run under way.
+    first_panic: Cell<Option<PanicPayload>>,
+}
+
+#[cfg(not(forthcoming_loom))]
+std::thread_local! {
+    /// This thread's worklist.
+    static WORKLIST: Worklist = Worklist::default();
+}
+
+#[cfg(forthcoming_loom)]
+loom::thread_local! {
+    /// This thread's worklist (loom threads share one OS thread).
+    static WORKLIST: Worklist = Worklist::default();
+}
+
+/// Runs `callbacks` on this thread. If no run is under way here, this is
+/// the outermost one: it runs them, and every callback queued meanwhile,
+/// before it returns, and returns the first panic among them (each panic is
+/// caught, so one callback's panic stops no other). If a run is under way
+/// (a callback is completing a promise), the callbacks are queued for it and
+/// this returns `None` at once.
+pub(crate) fn run(callbacks: Callbacks) -> Option<PanicPayload> {
+    let mut callbacks = Some(callbacks);
+    let outcome = WORKLIST.try_with(|worklist| {
+        if let Some(callbacks) = callbacks.take() {
+            worklist.queue(callbacks);
+        }
+        if worklist.running.replace(true) {
+            return None;
+        }
+        worklist.drain();
+        worklist.running.set(false);
+        worklist.first_panic.take()
+    });
+    match (outcome, callbacks) {
+        (Ok(panic), _) => panic,
+        // This thread's locals are being destroyed (a promise completed in
+        // a thread-local's destructor): no worklist, so run them here.
+        (Err(_), Some(callbacks)) => run_unqueued(callbacks),
+        (Err(_), None) => None,
+    }
+}
+
+/// Runs the callbacks queued on this thread, if a run is under way: a
+/// blocking wait inside a callback calls this first, so it cannot wait for
+/// work queued behind it on its own thread. Their panics are kept for the
+/// outermost run.
+pub(crate) fn run_queued() {
+    let _ = WORKLIST.try_with(|worklist| {
+        if worklist.running.get() {
+            worklist.drain();
+        }
+    });
+}
+
+impl Worklist {
+    /// Adds `callbacks` to the queue.
+    fn queue(&self, callbacks: Callbacks) {
+        let mut queued = self.queued.take();
+        queued.append(callbacks);
+        self.queued.set(queued);
+    }
+
+    /// Runs queued callbacks until none is left, keeping the first panic.
+    fn drain(&self) {
+        while let Some(callback) = self.pop() {
+            // Unwind safety: the worklist is consistent between callbacks,
+            // and a panicking callback is consumed like a finished one.
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback.run())) {
+                self.keep_panic(payload);
+            }
+        }
+    }
+
+    /// Takes the next queued callback.
+    fn pop(&self) -> Option<Callback> {
+        let mut queued = self.queued.take();
+        let callback = queued.pop();
+        self.queued.set(queued);
+        callback
+    }
+
+    /// Keeps `payload` if it is the run's first panic; drops it otherwise.
+    fn keep_panic(&self, payload: PanicPayload) {
+        let mut first = self.first_panic.take();
+        keep_first(&mut first, payload);
+        self.first_panic.set(first);
+    }
+}
+
+/// [`run`] without a worklist: each callback runs here, its own completions
+/// nested inside it.
+fn run_unqueued(mut callbacks: Callbacks) -> Option<PanicPayload> {
+    let mut first_panic = None;
+    while let Some(callback) = callbacks.pop() {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback.run())) {
+            keep_first(&mut first_panic, payload);
+        }
+    }
+    first_panic
+}
