@@ -165,8 +165,9 @@
 //
 //  1. Shims and plain data: `sync` (the loom shim: atomics, cells, parking),
 //     `epoch` (the crate's collector), `state` (the state word's bits),
-//     `id`, `failure`, `unwind`, `return_when`, `callback` (a boxed closure
-//     with its own link) and `trampoline` (the thread's callback worklist).
+//     `id`, `failure`, `unwind`, `return_when`, `timeout`, `callback` (a
+//     boxed closure with its own link) and `trampoline` (the thread's
+//     callback worklist).
 //  2. The lock-free core: `list` (a future's waiter list: push, complete,
 //     detach) <-> `waiter` (one parker, one `decision` word, N nodes).
 //  3. `registration`: links one waiter into N lists, parks or keeps a
@@ -185,6 +186,7 @@ mod id;
 mod return_when;
 mod state;
 mod sync;
+mod timeout;
 mod trampoline;
 mod unwind;
 // Layer 2.
@@ -212,6 +214,7 @@ pub use group_async::{Wait, WaitAll, WaitAny, wait_all_async, wait_any_async, wa
 pub use id::FutureId;
 pub use promise::{Promise, promise};
 pub use return_when::ReturnWhen;
+pub use timeout::Timeout;
 pub use waitable::Waitable;
 
 /// Compile-time facts: handle sizes and exactly which auto traits hold.
@@ -239,15 +242,16 @@ mod compile_time {
     assert_impl_all!(FutureError<u64, &'static str>: std::error::Error, Send, Sync);
     assert_impl_all!(FutureError<u64, std::io::Error>: std::error::Error, Send, Sync);
     assert_impl_all!(FutureError<Box<dyn Fn()>, ()>: std::fmt::Debug); // T need not be Debug
+    assert_impl_all!(Timeout: std::error::Error, Copy, Eq, std::hash::Hash, Send, Sync);
     assert_impl_all!(FutureId: Copy, Eq, std::hash::Hash, std::fmt::Display, Send, Sync);
     assert_impl_all!(dyn Waitable: Waitable);
     assert_impl_all!(&'static Future<u64, String>: Waitable);
     assert_impl_all!(&'static dyn Waitable: Waitable);
     // The async waits' futures may move between an executor's threads and
     // need no pinning; a `Completion` is as thread-safe as its future.
-    assert_impl_all!(Completion<'static, u64, String>: Send, Sync, Unpin);
+    assert_impl_all!(Completion<'static, u64, String>: Send, Sync, Unpin, futures_core::FusedFuture);
     assert_not_impl_any!(Completion<'static, Cell<u8>, ()>: Send, Sync);
-    assert_impl_all!(OwnedCompletion<u64, String>: Send, Sync, Unpin);
+    assert_impl_all!(OwnedCompletion<u64, String>: Send, Sync, Unpin, futures_core::FusedFuture);
     assert_impl_all!(OwnedCompletion<std::marker::PhantomPinned, ()>: Unpin);
     assert_not_impl_any!(OwnedCompletion<Cell<u8>, ()>: Send, Sync);
     assert_impl_all!(WaitAny<'static>: Send, Sync, Unpin);
