@@ -3,7 +3,7 @@
 
 use crate::failure::Failure;
 use crate::future::Future;
-use crate::list::WaitList;
+use crate::list::{State, WaitList};
 use crate::registration::Registration;
 use crate::return_when::ReturnWhen;
 use crate::waitable::sealed::Sealed;
@@ -198,25 +198,35 @@ impl<T: Clone, E: Clone> FusedFuture for OwnedCompletion<T, E> {
     }
 }
 
-/// Ready once `list`'s future is done. While it is pending, the task's
-/// waker is registered in `registration` (registering on the first call,
-/// only swapping the waker on later ones); once done, the registration is
-/// dropped.
+/// Ready once `list`'s future is done (see [`poll_state`]).
 fn poll_done<'a>(
     list: &'a WaitList,
     registration: &mut Option<Registration<'a>>,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
-    if !list.state().is_complete() {
+    poll_state(list, registration, cx, State::is_complete)
+}
+
+/// Ready once `list`'s state satisfies `ready` (which, once true, stays
+/// true). Until then the task's waker is registered in `registration`
+/// (registering on the first call, only swapping the waker on later ones);
+/// once ready, the registration is dropped.
+pub(crate) fn poll_state<'a>(
+    list: &'a WaitList,
+    registration: &mut Option<Registration<'a>>,
+    cx: &mut Context<'_>,
+    ready: fn(State) -> bool,
+) -> Poll<()> {
+    if !ready(list.state()) {
         Registration::with_waker(
             registration,
             cx.waker(),
             || [list],
             ReturnWhen::FirstCompleted,
         );
-        // Checked after the waker is in place: a completion from here on
+        // Checked after the waker is in place: a notification from here on
         // wakes the new waker, one before it is seen now.
-        if !list.state().is_complete() {
+        if !ready(list.state()) {
             return Poll::Pending;
         }
     }

@@ -102,6 +102,7 @@
 //! | `concurrent.futures` `add_done_callback(fn)` | [`Future::add_done_callback`] |
 //! | SDK `FunctionCallFailure`, `TimeoutError` | [`Failure`], [`ResultError::Timeout`], [`FutureError::is_timeout`] |
 //! | (the producer) | [`promise`], [`Promise::set_result`], [`Promise::set_exception`], [`Promise::run`] |
+//! | tokio `Sender::closed()`, oneshot `is_closed()` | [`Promise::is_abandoned`], [`Promise::wait_abandoned`], [`Promise::abandoned`] |
 //!
 //! # How it works
 //! Each pair shares one allocation whose state word is either the head of an
@@ -174,9 +175,10 @@
 //     waker, and unlinks on drop.
 //  4. `inner`: the shared block of one pair and its two handles, the only
 //     owners of its life.
-//  5. The public API: `promise`, `future`, `future_error` (the owned error
-//     of a read), `completion` (`(&future).await`, `future.await`), `waitable`, `group` and
-//     `group_async` (waits over many futures).
+//  5. The public API: `promise`, `abandoned` (the producer's await for
+//     abandonment), `future`, `future_error` (the owned error of a read),
+//     `completion` (`(&future).await`, `future.await`), `waitable`, `group`
+//     and `group_async` (waits over many futures).
 
 // Layer 1.
 mod callback;
@@ -197,6 +199,7 @@ mod waiter;
 mod inner;
 mod registration;
 // Layer 5.
+mod abandoned;
 mod completion;
 mod future;
 mod future_error;
@@ -205,6 +208,7 @@ mod group_async;
 mod promise;
 mod waitable;
 
+pub use abandoned::Abandoned;
 pub use completion::{Completion, OwnedCompletion};
 pub use failure::{Failure, Panic, ResultError};
 pub use future::Future;
@@ -255,6 +259,7 @@ mod compile_time {
     assert_impl_all!(OwnedCompletion<std::marker::PhantomPinned, ()>: Unpin);
     assert_not_impl_any!(OwnedCompletion<Cell<u8>, ()>: Send, Sync);
     assert_impl_all!(WaitAny<'static>: Send, Sync, Unpin);
+    assert_impl_all!(Abandoned<'static>: Send, Sync, Unpin);
     assert_impl_all!(WaitAll<'static>: Send, Sync, Unpin);
     assert_impl_all!(Wait<'static>: Send, Sync, Unpin);
     // The shared block of a `u64` future: state word, count, id and a

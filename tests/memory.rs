@@ -410,3 +410,15 @@ fn callbacks_are_freed_once_run_on_every_completion_path() {
         });
     });
 }
+
+#[test]
+fn timed_out_producer_waits_keep_memory_bounded() {
+    no_hang("timed-out wait_abandoned", || {
+        let (p, f) = promise::<u64, ()>();
+        assert_bounded("timed-out wait_abandoned", |_| {
+            assert!(!p.wait_abandoned(Some(TINY)));
+        });
+        drop(f);
+        assert!(p.is_abandoned());
+    });
+}
