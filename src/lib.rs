@@ -96,6 +96,7 @@
 //! | NDB / SDK `done()` | [`Future::done`] |
 //! | NDB `wait()` | [`Future::wait`], [`Future::wait_timeout`], [`Future::wait_deadline`] |
 //! | NDB `wait_any`, `wait_all` | [`wait_any`], [`wait_all`] (and `_async`) |
+//! | `concurrent.futures.as_completed` | [`as_completed`], [`as_completed_async`] |
 //! | SDK `result(timeout)` | [`Future::result`] (borrowed), [`Future::value_timeout`] (owned error) |
 //! | SDK `id` | [`Future::id`] |
 //! | SDK `Future.wait(futures, timeout, return_when)` | [`wait`], [`wait_async`], [`ReturnWhen`] |
@@ -178,7 +179,8 @@
 //  5. The public API: `promise`, `abandoned` (the producer's await for
 //     abandonment), `future`, `future_error` (the owned error of a read),
 //     `completion` (`(&future).await`, `future.await`), `waitable`, `group`
-//     and `group_async` (waits over many futures).
+//     and `group_async` (waits over many futures), `as_completed`
+//     (completion order, over `ready`: layer 2's ready stack).
 
 // Layer 1.
 mod callback;
@@ -194,12 +196,14 @@ mod unwind;
 // Layer 2.
 mod decision;
 mod list;
+mod ready;
 mod waiter;
 // Layers 3 and 4.
 mod inner;
 mod registration;
 // Layer 5.
 mod abandoned;
+mod as_completed;
 mod completion;
 mod future;
 mod future_error;
@@ -209,6 +213,7 @@ mod promise;
 mod waitable;
 
 pub use abandoned::Abandoned;
+pub use as_completed::{AsCompleted, AsCompletedAsync, as_completed, as_completed_async};
 pub use completion::{Completion, OwnedCompletion};
 pub use failure::{Failure, Panic, ResultError};
 pub use future::Future;
@@ -260,6 +265,8 @@ mod compile_time {
     assert_not_impl_any!(OwnedCompletion<Cell<u8>, ()>: Send, Sync);
     assert_impl_all!(WaitAny<'static>: Send, Sync, Unpin);
     assert_impl_all!(Abandoned<'static>: Send, Sync, Unpin);
+    assert_impl_all!(AsCompleted<'static>: Send, Sync, ExactSizeIterator);
+    assert_impl_all!(AsCompletedAsync<'static>: Send, Sync, Unpin, futures_core::stream::FusedStream);
     assert_impl_all!(WaitAll<'static>: Send, Sync, Unpin);
     assert_impl_all!(Wait<'static>: Send, Sync, Unpin);
     // The shared block of a `u64` future: state word, count, id and a

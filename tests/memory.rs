@@ -422,3 +422,13 @@ fn timed_out_producer_waits_keep_memory_bounded() {
         assert!(p.is_abandoned());
     });
 }
+
+#[test]
+fn dropped_as_completed_on_pending_futures_keep_memory_bounded() {
+    let (_p, f) = promise::<u64, ()>();
+    let (_q, g) = promise::<u64, ()>();
+    assert_bounded("dropped as_completed", |_| {
+        let mut order = forthcoming::as_completed([&f, &g]);
+        assert!(order.next_timeout(Duration::ZERO).is_err());
+    });
+}
