@@ -3,10 +3,11 @@
 
 use crate::failure::Failure;
 use crate::future::Future;
-use crate::list::WaitList;
+use crate::list::{State, WaitList};
 use crate::registration::Registration;
 use crate::return_when::ReturnWhen;
 use crate::waitable::sealed::Sealed;
+use futures_core::FusedFuture;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -28,6 +29,7 @@ impl<'a, T, E> std::future::IntoFuture for &'a Future<T, E> {
         Completion {
             future: self,
             registration: None,
+            terminated: false,
         }
     }
 }
@@ -51,6 +53,8 @@ pub struct Completion<'a, T, E> {
     future: &'a Future<T, E>,
     /// Present between the first `Pending` poll and completion or drop.
     registration: Option<Registration<'a>>,
+    /// Whether a poll returned `Ready` (see [`FusedFuture`]).
+    terminated: bool,
 }
 
 impl<'a, T, E> std::future::Future for Completion<'a, T, E> {
@@ -59,7 +63,27 @@ impl<'a, T, E> std::future::Future for Completion<'a, T, E> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let future = self.future;
         ready!(poll_done(future.wait_list(), &mut self.registration, cx));
+        self.terminated = true;
         Poll::Ready(future.get_result())
+    }
+}
+
+/// Terminated once it returned `Ready`, so `futures::select!` polls it no
+/// more (polled anyway, it is `Ready` again with the same outcome).
+///
+/// ```
+/// use futures::future::FusedFuture;
+/// use std::future::IntoFuture;
+/// let (promise, future) = forthcoming::promise::<u8, ()>();
+/// let mut completion = (&future).into_future();
+/// assert!(!completion.is_terminated());
+/// promise.set_result(1);
+/// assert_eq!(futures::executor::block_on(&mut completion), Ok(&1));
+/// assert!(completion.is_terminated());
+/// ```
+impl<T, E> FusedFuture for Completion<'_, T, E> {
+    fn is_terminated(&self) -> bool {
+        self.terminated
     }
 }
 
@@ -156,25 +180,53 @@ impl<T: Clone, E: Clone> std::future::Future for OwnedCompletion<T, E> {
     }
 }
 
-/// Ready once `list`'s future is done. While it is pending, the task's
-/// waker is registered in `registration` (registering on the first call,
-/// only swapping the waker on later ones); once done, the registration is
-/// dropped.
+/// Terminated once it returned `Ready` (the outcome was handed out), so
+/// `futures::select!` polls it no more.
+///
+/// ```
+/// use futures::future::FusedFuture;
+/// use std::future::IntoFuture;
+/// let (promise, future) = forthcoming::promise::<u8, ()>();
+/// let mut completion = future.into_future();
+/// promise.set_result(1);
+/// assert_eq!(futures::executor::block_on(&mut completion), Ok(1));
+/// assert!(completion.is_terminated());
+/// ```
+impl<T: Clone, E: Clone> FusedFuture for OwnedCompletion<T, E> {
+    fn is_terminated(&self) -> bool {
+        self.future.is_none()
+    }
+}
+
+/// Ready once `list`'s future is done (see [`poll_state`]).
 fn poll_done<'a>(
     list: &'a WaitList,
     registration: &mut Option<Registration<'a>>,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
-    if !list.state().is_complete() {
+    poll_state(list, registration, cx, State::is_complete)
+}
+
+/// Ready once `list`'s state satisfies `ready` (which, once true, stays
+/// true). Until then the task's waker is registered in `registration`
+/// (registering on the first call, only swapping the waker on later ones);
+/// once ready, the registration is dropped.
+pub(crate) fn poll_state<'a>(
+    list: &'a WaitList,
+    registration: &mut Option<Registration<'a>>,
+    cx: &mut Context<'_>,
+    ready: fn(State) -> bool,
+) -> Poll<()> {
+    if !ready(list.state()) {
         Registration::with_waker(
             registration,
             cx.waker(),
             || [list],
             ReturnWhen::FirstCompleted,
         );
-        // Checked after the waker is in place: a completion from here on
+        // Checked after the waker is in place: a notification from here on
         // wakes the new waker, one before it is seen now.
-        if !list.state().is_complete() {
+        if !ready(list.state()) {
             return Poll::Pending;
         }
     }
@@ -187,6 +239,7 @@ impl<T: fmt::Debug, E: fmt::Debug> fmt::Debug for Completion<'_, T, E> {
         f.debug_struct("Completion")
             .field("future", self.future)
             .field("registered", &self.registration.is_some())
+            .field("terminated", &self.terminated)
             .finish()
     }
 }

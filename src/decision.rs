@@ -6,6 +6,7 @@
 //! | `FirstCompleted` | `WAITING`                      | an index won the CAS, or `CANCELLED` |
 //! | `AllCompleted`   | pending count + 1              | the count reaches 0, or `FIRED`      |
 //! | `FirstException` | pending count + 1, `FIRED` bit | count 0, or `FIRED`                  |
+//! | every (a ready stack) | unused                    | never: each notification counts      |
 //!
 //! The extra 1 of a countdown is held by registration and dropped when it
 //! ends, so no completion seen during registration can end the wait early,
@@ -43,8 +44,9 @@ const FIRED: usize = 1 << (usize::BITS - 1);
 pub(crate) struct Decision {
     /// Encoded as the table in the module docs says.
     word: AtomicUsize,
-    /// How to read and update `word`.
-    return_when: ReturnWhen,
+    /// How to read and update `word`; `None`: every notification passes
+    /// (to a ready stack, see `ready.rs`).
+    return_when: Option<ReturnWhen>,
 }
 
 impl Decision {
@@ -61,7 +63,16 @@ impl Decision {
         };
         Decision {
             word: AtomicUsize::new(initial),
-            return_when,
+            return_when: Some(return_when),
+        }
+    }
+
+    /// A decision every notification passes: each completion is handed on
+    /// (to a ready stack) and the wait is never over by itself.
+    pub(crate) fn every() -> Decision {
+        Decision {
+            word: AtomicUsize::new(0),
+            return_when: None,
         }
     }
 
@@ -72,15 +83,16 @@ impl Decision {
         // a waiter that Acquire-loads the word also sees the future's state
         // word complete (written before); Acquire keeps one chain.
         match self.return_when {
-            ReturnWhen::FirstCompleted => self
+            None => true,
+            Some(ReturnWhen::FirstCompleted) => self
                 .word
                 .compare_exchange(WAITING, index, AcqRel, Relaxed)
                 .is_ok(),
-            ReturnWhen::FirstException if failed => {
+            Some(ReturnWhen::FirstException) if failed => {
                 let before = self.word.fetch_or(FIRED, AcqRel);
                 before & FIRED == 0 && before != 0
             }
-            ReturnWhen::AllCompleted | ReturnWhen::FirstException => {
+            Some(ReturnWhen::AllCompleted | ReturnWhen::FirstException) => {
                 self.word.fetch_sub(1, AcqRel) == 1
             }
         }
@@ -90,9 +102,9 @@ impl Decision {
     /// that satisfied the wait.
     pub(crate) fn end_registration(&self) -> bool {
         match self.return_when {
-            ReturnWhen::FirstCompleted => false,
+            None | Some(ReturnWhen::FirstCompleted) => false,
             // ORDERING: AcqRel, as in `notify`; this is a countdown step.
-            ReturnWhen::AllCompleted | ReturnWhen::FirstException => {
+            Some(ReturnWhen::AllCompleted | ReturnWhen::FirstException) => {
                 self.word.fetch_sub(1, AcqRel) == 1
             }
         }
@@ -106,8 +118,11 @@ impl Decision {
         // (see the module docs).
         let word = self.word.load(Acquire);
         match self.return_when {
-            ReturnWhen::FirstCompleted => word != WAITING,
-            ReturnWhen::AllCompleted | ReturnWhen::FirstException => word == 0 || word & FIRED != 0,
+            None => false,
+            Some(ReturnWhen::FirstCompleted) => word != WAITING,
+            Some(ReturnWhen::AllCompleted | ReturnWhen::FirstException) => {
+                word == 0 || word & FIRED != 0
+            }
         }
     }
 
@@ -115,7 +130,9 @@ impl Decision {
     pub(crate) fn winner(&self) -> Option<usize> {
         // ORDERING: Acquire, as in `is_over`.
         let word = self.word.load(Acquire);
-        (self.return_when == ReturnWhen::FirstCompleted && word != WAITING && word != CANCELLED)
+        (self.return_when == Some(ReturnWhen::FirstCompleted)
+            && word != WAITING
+            && word != CANCELLED)
             .then_some(word)
     }
 
@@ -123,12 +140,13 @@ impl Decision {
     /// no wake-up. Returns `true` if nobody had satisfied it first.
     pub(crate) fn cancel(&self) -> bool {
         match self.return_when {
+            None => false,
             // ORDERING: AcqRel; on failure, Acquire sees the winner's future complete.
-            ReturnWhen::FirstCompleted => self
+            Some(ReturnWhen::FirstCompleted) => self
                 .word
                 .compare_exchange(WAITING, CANCELLED, AcqRel, Acquire)
                 .is_ok(),
-            ReturnWhen::AllCompleted | ReturnWhen::FirstException => {
+            Some(ReturnWhen::AllCompleted | ReturnWhen::FirstException) => {
                 // ORDERING: AcqRel, as in `notify`.
                 let before = self.word.fetch_or(FIRED, AcqRel);
                 before & FIRED == 0 && before != 0

@@ -229,6 +229,20 @@ impl<T, E> WriteHandle<T, E> {
         unsafe { self.inner.as_ref() }.id.get()
     }
 
+    /// The list whose `ABANDONED` tag says that no future is left: this
+    /// pair's own. The producer's waits for abandonment register on it.
+    pub(crate) fn abandonment_list(&self) -> &WaitList {
+        // SAFETY: the allocation is alive until this handle completes it,
+        // which needs the handle by value, so not while `self` is borrowed.
+        &unsafe { self.inner.as_ref() }.list
+    }
+
+    /// Whether every future is gone (one load).
+    #[inline]
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.abandonment_list().state().is_abandoned()
+    }
+
     /// Completes with `outcome` and wakes every waiter (see
     /// [`WriteHandle::complete_once`]).
     #[inline]

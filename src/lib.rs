@@ -96,12 +96,14 @@
 //! | NDB / SDK `done()` | [`Future::done`] |
 //! | NDB `wait()` | [`Future::wait`], [`Future::wait_timeout`], [`Future::wait_deadline`] |
 //! | NDB `wait_any`, `wait_all` | [`wait_any`], [`wait_all`] (and `_async`) |
+//! | `concurrent.futures.as_completed` | [`as_completed`], [`as_completed_async`] |
 //! | SDK `result(timeout)` | [`Future::result`] (borrowed), [`Future::value_timeout`] (owned error) |
 //! | SDK `id` | [`Future::id`] |
 //! | SDK `Future.wait(futures, timeout, return_when)` | [`wait`], [`wait_async`], [`ReturnWhen`] |
 //! | `concurrent.futures` `add_done_callback(fn)` | [`Future::add_done_callback`] |
 //! | SDK `FunctionCallFailure`, `TimeoutError` | [`Failure`], [`ResultError::Timeout`], [`FutureError::is_timeout`] |
 //! | (the producer) | [`promise`], [`Promise::set_result`], [`Promise::set_exception`], [`Promise::run`] |
+//! | tokio `Sender::closed()`, oneshot `is_closed()` | [`Promise::is_abandoned`], [`Promise::wait_abandoned`], [`Promise::abandoned`] |
 //!
 //! # How it works
 //! Each pair shares one allocation whose state word is either the head of an
@@ -165,17 +167,20 @@
 //
 //  1. Shims and plain data: `sync` (the loom shim: atomics, cells, parking),
 //     `epoch` (the crate's collector), `state` (the state word's bits),
-//     `id`, `failure`, `unwind`, `return_when`, `callback` (a boxed closure
-//     with its own link) and `trampoline` (the thread's callback worklist).
+//     `id`, `failure`, `unwind`, `return_when`, `timeout`, `callback` (a
+//     boxed closure with its own link) and `trampoline` (the thread's
+//     callback worklist).
 //  2. The lock-free core: `list` (a future's waiter list: push, complete,
 //     detach) <-> `waiter` (one parker, one `decision` word, N nodes).
 //  3. `registration`: links one waiter into N lists, parks or keeps a
 //     waker, and unlinks on drop.
 //  4. `inner`: the shared block of one pair and its two handles, the only
 //     owners of its life.
-//  5. The public API: `promise`, `future`, `future_error` (the owned error
-//     of a read), `completion` (`(&future).await`, `future.await`), `waitable`, `group` and
-//     `group_async` (waits over many futures).
+//  5. The public API: `promise`, `abandoned` (the producer's await for
+//     abandonment), `future`, `future_error` (the owned error of a read),
+//     `completion` (`(&future).await`, `future.await`), `waitable`, `group`
+//     and `group_async` (waits over many futures), `as_completed`
+//     (completion order, over `ready`: layer 2's ready stack).
 
 // Layer 1.
 mod callback;
@@ -185,16 +190,20 @@ mod id;
 mod return_when;
 mod state;
 mod sync;
+mod timeout;
 mod trampoline;
 mod unwind;
 // Layer 2.
 mod decision;
 mod list;
+mod ready;
 mod waiter;
 // Layers 3 and 4.
 mod inner;
 mod registration;
 // Layer 5.
+mod abandoned;
+mod as_completed;
 mod completion;
 mod future;
 mod future_error;
@@ -203,6 +212,8 @@ mod group_async;
 mod promise;
 mod waitable;
 
+pub use abandoned::Abandoned;
+pub use as_completed::{AsCompleted, AsCompletedAsync, as_completed, as_completed_async};
 pub use completion::{Completion, OwnedCompletion};
 pub use failure::{Failure, Panic, ResultError};
 pub use future::Future;
@@ -212,6 +223,7 @@ pub use group_async::{Wait, WaitAll, WaitAny, wait_all_async, wait_any_async, wa
 pub use id::FutureId;
 pub use promise::{Promise, promise};
 pub use return_when::ReturnWhen;
+pub use timeout::Timeout;
 pub use waitable::Waitable;
 
 /// Compile-time facts: handle sizes and exactly which auto traits hold.
@@ -239,18 +251,22 @@ mod compile_time {
     assert_impl_all!(FutureError<u64, &'static str>: std::error::Error, Send, Sync);
     assert_impl_all!(FutureError<u64, std::io::Error>: std::error::Error, Send, Sync);
     assert_impl_all!(FutureError<Box<dyn Fn()>, ()>: std::fmt::Debug); // T need not be Debug
+    assert_impl_all!(Timeout: std::error::Error, Copy, Eq, std::hash::Hash, Send, Sync);
     assert_impl_all!(FutureId: Copy, Eq, std::hash::Hash, std::fmt::Display, Send, Sync);
     assert_impl_all!(dyn Waitable: Waitable);
     assert_impl_all!(&'static Future<u64, String>: Waitable);
     assert_impl_all!(&'static dyn Waitable: Waitable);
     // The async waits' futures may move between an executor's threads and
     // need no pinning; a `Completion` is as thread-safe as its future.
-    assert_impl_all!(Completion<'static, u64, String>: Send, Sync, Unpin);
+    assert_impl_all!(Completion<'static, u64, String>: Send, Sync, Unpin, futures_core::FusedFuture);
     assert_not_impl_any!(Completion<'static, Cell<u8>, ()>: Send, Sync);
-    assert_impl_all!(OwnedCompletion<u64, String>: Send, Sync, Unpin);
+    assert_impl_all!(OwnedCompletion<u64, String>: Send, Sync, Unpin, futures_core::FusedFuture);
     assert_impl_all!(OwnedCompletion<std::marker::PhantomPinned, ()>: Unpin);
     assert_not_impl_any!(OwnedCompletion<Cell<u8>, ()>: Send, Sync);
     assert_impl_all!(WaitAny<'static>: Send, Sync, Unpin);
+    assert_impl_all!(Abandoned<'static>: Send, Sync, Unpin);
+    assert_impl_all!(AsCompleted<'static>: Send, Sync, ExactSizeIterator);
+    assert_impl_all!(AsCompletedAsync<'static>: Send, Sync, Unpin, futures_core::stream::FusedStream);
     assert_impl_all!(WaitAll<'static>: Send, Sync, Unpin);
     assert_impl_all!(Wait<'static>: Send, Sync, Unpin);
     // The shared block of a `u64` future: state word, count, id and a

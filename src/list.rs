@@ -11,6 +11,11 @@
 //!   it. With nobody waiting, one CAS completes and nothing is pinned. A
 //!   panicking waker does not end the walk: it is caught, the walk goes on,
 //!   and the panic is handed back to the promise.
+//! - *Abandon*: the last future sets the word's `ABANDONED` tag (one RMW);
+//!   from then on every push fails. If nodes were linked (the producer
+//!   waits for this, see `state.rs`), it pinned before the mark, and walks
+//!   and notifies them as a completion does, leaving them linked for the
+//!   producer to detach.
 //! - *Detach*: the owner marks `node.next` (tag bit), then walks from the word
 //!   unlinking every marked node it meets (CAS on the predecessor's link; the
 //!   word is the first link), restarting from the word when a CAS fails. A
@@ -239,8 +244,8 @@ impl WaitList {
         State::from_raw(self.word.load(Acquire))
     }
 
-    /// Links `node` at the head, or returns the terminal state if the future
-    /// is already complete (then `node` is not linked).
+    /// Links `node` at the head, or returns the state if the future is
+    /// already complete or abandoned (then `node` is not linked).
     ///
     /// # Safety
     /// `node` must not be linked anywhere, must stay at its address, and must
@@ -250,8 +255,9 @@ impl WaitList {
         let mut head = self.word.load(Relaxed);
         loop {
             let state = State::from_raw(head);
-            // (Never `ABANDONED`: the pushing wait borrows a future.)
-            if state.is_complete() {
+            // A consumer never finds `ABANDONED` (it borrows a future); the
+            // producer waiting for it finds its wait over.
+            if state.is_complete() || state.is_abandoned() {
                 // ORDERING: the failed CAS or the load was Relaxed; re-read
                 // with Acquire so the caller may read the outcome.
                 return Err(self.state());
@@ -318,22 +324,72 @@ impl WaitList {
 
     /// Called by the last future on its way out. Returns `true` if the
     /// future is complete, so the caller frees the allocation; otherwise
-    /// marks the word `ABANDONED` and the promise will free it.
+    /// marks the word `ABANDONED` (the promise will free it) and wakes the
+    /// producer's waits for that, if any (see `state.rs`).
+    ///
+    /// Unpinned and one RMW when nothing is linked, as on every path but a
+    /// producer waiting; one load when complete.
     #[inline]
     pub(crate) fn abandon(&self) -> bool {
-        // ORDERING: Release hands this handle's (and, through the refcount's
-        // Acquire, every earlier handle's) uses to the promise; Acquire on a
-        // complete word pairs with the completing Release, so the outcome
-        // and the promise's last use happen before the free. (`Inner`'s
-        // `Drop` re-reads the word with Acquire before it drops the outcome,
-        // so the outcome is ordered twice; the success ordering's Acquire
-        // half orders nothing the future uses: no model can fail without it.)
-        self.word
-            .fetch_update(AcqRel, Acquire, |word| {
-                let state = State::from_raw(word);
-                (!state.is_complete()).then(|| state.with_abandoned().into_raw())
-            })
-            .is_err()
+        // ORDERING (all three): Release hands this handle's (and, through
+        // the refcount's Acquire, every earlier handle's) uses to the
+        // promise; Acquire on a complete word pairs with the completing
+        // Release, so the outcome and the promise's last use happen before
+        // the free. (`Inner`'s `Drop` re-reads the word with Acquire before
+        // it drops the outcome, so the outcome is ordered twice; the
+        // success ordering's Acquire half orders nothing the future uses on
+        // this path: no model can fail without it.)
+        let word = self.word.load(Acquire);
+        let state = State::from_raw(word);
+        if state.is_complete() {
+            return true;
+        }
+        if state.head().is_null()
+            && self
+                .word
+                .compare_exchange(word, state.with_abandoned().into_raw(), AcqRel, Acquire)
+                .is_ok()
+        {
+            return false;
+        }
+        self.abandon_watched()
+    }
+
+    /// `abandon` when a node is linked (or the word changed under it): the
+    /// producer waits to hear of it. Walks and notifies the nodes linked at
+    /// the mark, pinned from before it, as a completion does; the list stays
+    /// in the word for the producer to unlink its nodes. A waker's panic is
+    /// resumed once the walk is done; the allocation is the promise's by
+    /// then and nothing else is left to do.
+    #[cold]
+    fn abandon_watched(&self) -> bool {
+        // Pin before the mark: a producer that times out unlinks and
+        // retires its node as soon as it likes, and only this pin keeps the
+        // node alive for the walk.
+        let guard = crate::epoch::pin();
+        // ORDERING: as in `abandon`; the Acquire also makes the pushed
+        // nodes (Released by their push) readable for the walk.
+        let marked = self.word.fetch_update(AcqRel, Acquire, |word| {
+            let state = State::from_raw(word);
+            (!state.is_complete()).then(|| state.with_abandoned().into_raw())
+        });
+        let Ok(word) = marked else { return true };
+        // After the mark no push succeeds, so the list walked is the whole
+        // list; a node unlinked meanwhile is marked and skipped, and what
+        // this walk reaches is freed no earlier than `guard` is dropped.
+        let wakeups = Wakeups {
+            guard: Some(guard),
+            head: State::from_raw(word).head(),
+            failed: false,
+            abandoned: false,
+        };
+        let woken = wakeups.wake_all();
+        // A callback's node holds a future: none is linked here.
+        debug_assert!(woken.callbacks.is_empty());
+        if let Some(payload) = woken.panic {
+            crate::unwind::resume(payload);
+        }
+        false
     }
 
     /// Unlinks `node` (pushed on this list or never linked) so that no thread
@@ -356,11 +412,16 @@ impl WaitList {
         // fails if anything was pushed or the future completed meanwhile.
         // ORDERING: Relaxed load: a null `next` publishes nothing to follow.
         if state.head() == target && node.next.load(Relaxed).is_null() {
-            // ORDERING: Relaxed: the word goes back to empty; nothing is
-            // published and nothing read through it.
+            // ORDERING: Relaxed: the word goes back to empty (its tag kept);
+            // nothing is published and nothing read through it.
             if self
                 .word
-                .compare_exchange(target, State::EMPTY.into_raw(), Relaxed, Relaxed)
+                .compare_exchange(
+                    state.into_raw(),
+                    state.with_head(std::ptr::null_mut()).into_raw(),
+                    Relaxed,
+                    Relaxed,
+                )
                 .is_ok()
             {
                 return;
@@ -378,6 +439,8 @@ impl WaitList {
                 return;
             }
             let mut link = &self.word;
+            // While `link` is the word: its tag, kept by an unlink there.
+            let mut word = Some(state);
             let mut cursor = state.head();
             // SAFETY: `guard` pins this thread, and every node reached here was
             // in the list after it pinned, so none is freed during the walk.
@@ -386,15 +449,23 @@ impl WaitList {
                 let next = current.next.load(Acquire);
                 if !is_marked(next) {
                     link = &current.next;
+                    word = None;
                     cursor = next;
                     continue;
                 }
                 let successor = unmarked(next);
+                let (expected, new) = match word {
+                    Some(state) => (
+                        state.with_head(cursor).into_raw(),
+                        state.with_head(successor).into_raw(),
+                    ),
+                    None => (cursor, successor),
+                };
                 // ORDERING: Release passes on the happens-before this thread
                 // has with `successor`'s initialisation; a failure restarts
                 // with an Acquire load.
                 if link
-                    .compare_exchange(cursor, successor, Release, Relaxed)
+                    .compare_exchange(expected, new, Release, Relaxed)
                     .is_err()
                 {
                     continue 'restart;

@@ -1,13 +1,17 @@
 //! The producer's handle: completes the future once, or breaks the promise
 //! by being dropped.
 
+use crate::abandoned::Abandoned;
 use crate::failure::{Failure, Panic, TracedFailure};
 use crate::future::Future;
 use crate::inner::{Outcome, WriteHandle, pair};
+use crate::registration::{block, deadline_after};
+use crate::return_when::ReturnWhen;
 use crate::unwind::drop_payload;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
 
 /// Creates a connected promise and future, in one heap allocation.
 ///
@@ -127,6 +131,72 @@ impl<T, E> Promise<T, E> {
             }
         };
         self.fulfil(outcome);
+    }
+
+    /// Whether every future of this promise is gone: each clone dropped,
+    /// and no callback ([`Future::add_done_callback`]) holding one. Then
+    /// nobody will read the outcome, and the producer may stop working on
+    /// it. A wait (blocking or async) borrows its futures, so it keeps them
+    /// alive. Never blocks: one load.
+    ///
+    /// ```
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// let clone = future.clone();
+    /// drop(future);
+    /// assert!(!promise.is_abandoned());
+    /// drop(clone);
+    /// assert!(promise.is_abandoned());
+    /// promise.set_result(1); // still allowed: the outcome is dropped
+    /// ```
+    #[inline]
+    pub fn is_abandoned(&self) -> bool {
+        self.handle.is_abandoned()
+    }
+
+    /// Blocks until the promise is abandoned (see [`Promise::is_abandoned`])
+    /// or `timeout` passes; returns whether it is abandoned.
+    ///
+    /// `None` waits forever, as does a time-out too long to represent;
+    /// `Some(Duration::ZERO)` only looks. Called inside a callback, it first
+    /// runs the callbacks queued on this thread, as every blocking wait
+    /// does. Nothing is installed until a producer waits: the last future
+    /// then wakes it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// assert!(!promise.wait_abandoned(Some(Duration::from_millis(1))));
+    /// std::thread::spawn(move || drop(future));
+    /// assert!(promise.wait_abandoned(None));
+    /// ```
+    pub fn wait_abandoned(&self, timeout: Option<Duration>) -> bool {
+        if self.is_abandoned() {
+            return true;
+        }
+        let deadline = timeout.and_then(deadline_after);
+        // A time-out too long to represent gives no deadline: wait forever.
+        if deadline.is_none_or(|deadline| Instant::now() < deadline) {
+            block(
+                [self.handle.abandonment_list()],
+                ReturnWhen::FirstCompleted,
+                deadline,
+            );
+        }
+        self.is_abandoned()
+    }
+
+    /// A future that resolves once the promise is abandoned (see
+    /// [`Promise::is_abandoned`]), in any executor: the producer's
+    /// `select!` arm to stop work nobody will read.
+    ///
+    /// ```
+    /// let (promise, future) = forthcoming::promise::<u8, ()>();
+    /// std::thread::spawn(move || drop(future));
+    /// futures::executor::block_on(promise.abandoned());
+    /// assert!(promise.is_abandoned());
+    /// ```
+    pub fn abandoned(&self) -> Abandoned<'_> {
+        Abandoned::new(self.handle.abandonment_list())
     }
 
     fn fulfil(self, outcome: Outcome<T, E>) {

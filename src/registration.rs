@@ -5,6 +5,7 @@ use crate::callback::Callback;
 use crate::decision::Decision;
 use crate::epoch;
 use crate::list::{Node, WaitList};
+use crate::ready::ReadyStack;
 use crate::return_when::ReturnWhen;
 use crate::sync::{self, thread};
 use crate::trampoline;
@@ -50,6 +51,26 @@ impl<'a> Registration<'a> {
         return_when: ReturnWhen,
         parker: Parker,
     ) -> Registration<'a> {
+        Registration::with_decision(lists, |count| Decision::new(return_when, count), parker)
+    }
+
+    /// A registration that pushes each completion's position (0-based, in
+    /// the order of `lists`) on `stack`, the consumer's ready stack.
+    pub(crate) fn ready(
+        lists: impl IntoIterator<Item = &'a WaitList>,
+        stack: ReadyStack,
+    ) -> Registration<'a> {
+        let parker = Parker::Ready(Box::new(stack));
+        Registration::with_decision(lists, |_| Decision::every(), parker)
+    }
+
+    /// [`Registration::new`] with the decision `decision(count)` made for
+    /// the count of lists.
+    fn with_decision(
+        lists: impl IntoIterator<Item = &'a WaitList>,
+        decision: impl FnOnce(usize) -> Decision,
+        parker: Parker,
+    ) -> Registration<'a> {
         let lists = lists.into_iter();
         let (lower, upper) = lists.size_hint();
         let mut nodes = Vec::with_capacity(upper.unwrap_or(lower));
@@ -59,7 +80,7 @@ impl<'a> Registration<'a> {
                 .enumerate()
                 .map(|(index, list)| Node::new(list, index)),
         );
-        let decision = Decision::new(return_when, nodes.len());
+        let decision = decision(nodes.len());
         let waiter = Waiter::allocate(decision, parker, nodes.into_boxed_slice());
         // SAFETY: the waiter stays allocated until `drop` retires it.
         let shared = unsafe { waiter.as_ref() };
@@ -73,9 +94,8 @@ impl<'a> Registration<'a> {
             // node is fresh, lives in the waiter's allocation (stable
             // address), and is detached in `drop` before retirement.
             if let Err(state) = unsafe { node.list().push(node) } {
-                // The registrar counts this future itself. It owes no wake-up:
-                // its caller checks the decision before it parks or pends.
-                shared.decision().notify(pushed - 1, state.is_failure());
+                // The registrar counts this future itself.
+                shared.notify_unlinked(pushed - 1, state.is_failure());
             }
         }
         shared.decision().end_registration();
@@ -95,6 +115,11 @@ impl<'a> Registration<'a> {
     /// The decision word.
     pub(crate) fn decision(&self) -> &Decision {
         self.waiter().decision()
+    }
+
+    /// The ready stack, if made by [`Registration::ready`].
+    pub(crate) fn ready_stack(&self) -> Option<&ReadyStack> {
+        self.waiter().parker().ready_stack()
     }
 
     /// An async wait's registration with `waker` in place, for a poll about

@@ -9,9 +9,10 @@
 //! | `COMPLETE \| FAILED`         | complete | outcome is a failure              |
 //! | `ABANDONED` (\| head)        | pending  | the last future is gone           |
 //!
-//! Nodes are aligned to 8 bytes, so a pending word never has a tag bit set and
-//! the word is exactly the list's first link: unlinking the head is the same
-//! CAS as unlinking any other node, and it fails once the word is complete.
+//! Nodes are aligned to 8 bytes, so the tags never clash with a head, and a
+//! pending word is the list's first link plus at most `ABANDONED`: unlinking
+//! the head is the same CAS as unlinking any other node (keeping the tag),
+//! and it fails once the word is complete.
 //!
 //! Who owns what: while pending, any waiter may push its node (CAS) and any
 //! detacher may unlink a marked node (CAS); the promise alone may complete the
@@ -19,9 +20,15 @@
 //! read-only, and the promise no longer touches the allocation. The last
 //! future to go, if the word is still pending, sets `ABANDONED` (one RMW) and
 //! leaves the allocation to the promise. Whichever of the two RMWs comes
-//! second frees the allocation, so it is freed exactly once. (A head can stay
-//! under `ABANDONED` only if a registered wait was leaked with `mem::forget`:
-//! its waiter is leaked too, so the completer may still walk it.)
+//! second frees the allocation, so it is freed exactly once.
+//!
+//! Under `ABANDONED` no push succeeds (a consumer cannot push: it would
+//! borrow a future; the producer's push finds the tag and counts as woken),
+//! and the nodes linked are the producer's own (`Promise::wait_abandoned`):
+//! the last future wakes them, and the producer unlinks them keeping the
+//! tag, before it can complete. (A node of a consumer's wait stays linked
+//! there only if that wait was leaked with `mem::forget`: its waiter is
+//! leaked too, so the last future and the completer may still walk it.)
 
 use std::fmt;
 
@@ -91,6 +98,13 @@ impl<N> State<N> {
     #[inline]
     pub(crate) fn with_abandoned(self) -> State<N> {
         State(self.0.map_addr(|a| a | ABANDONED))
+    }
+
+    /// The same pending word with `head` as its first node, its tag bits
+    /// (`ABANDONED`) kept: what unlinking the head writes.
+    #[inline]
+    pub(crate) fn with_head(self, head: *mut N) -> State<N> {
+        State(head.map_addr(|a| a | (self.0.addr() & TAGS)))
     }
 
     /// The head of the waiter list; null when empty or complete.

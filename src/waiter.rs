@@ -5,6 +5,7 @@
 use crate::callback::Callback;
 use crate::decision::Decision;
 use crate::list::Node;
+use crate::ready::ReadyStack;
 use crate::sync::{self, AtomicWaker, Thread, UnsafeCell, thread};
 use crossbeam_epoch::Guard;
 use std::mem::ManuallyDrop;
@@ -25,6 +26,9 @@ pub(crate) enum Parker {
     /// A callback, handed to the notifier that ends the decision, to run
     /// once it has woken every other waiter and unpinned.
     Callback(CallbackSlot),
+    /// A consumer taking completions in order: each notification pushes
+    /// its position (see `ready.rs`).
+    Ready(Box<ReadyStack>),
 }
 
 /// A callback waiting for its future. Invariant: only the one caller whose
@@ -57,10 +61,12 @@ impl Parker {
         Parker::Callback(CallbackSlot(UnsafeCell::new(Some(callback))))
     }
 
-    /// Wakes the thread or the task, or hands back the callback to run.
-    /// Called once, by the notifier that ended the decision.
-    fn wake(&self) -> Option<Callback> {
+    /// Wakes the thread or the task, or hands back the callback to run, or
+    /// pushes `index` on the ready stack. Called once per decision ended
+    /// (for a ready stack, once per node), by the notifier that ended it.
+    fn wake(&self, index: usize) -> Option<Callback> {
         match self {
+            Parker::Ready(stack) => stack.push(index),
             Parker::Thread(thread) => thread.unpark(),
             Parker::Task(slot) => slot.wake(),
             // SAFETY: this caller ended the decision, so it is the only one
@@ -78,6 +84,15 @@ impl Parker {
         match self {
             Parker::Thread(_) | Parker::Callback(_) => None,
             Parker::Task(slot) => sync::take_waker(slot),
+            Parker::Ready(stack) => stack.take_waker(),
+        }
+    }
+
+    /// The ready stack, for a consumer taking completions in order.
+    pub(crate) fn ready_stack(&self) -> Option<&ReadyStack> {
+        match self {
+            Parker::Ready(stack) => Some(stack),
+            _ => None,
         }
     }
 }
@@ -129,7 +144,7 @@ impl Waiter {
         // allocated by `Box` in `allocate` and is retired once; its owned
         // parts drop on whichever thread collects it, and run no user code
         // there: a `Thread`, an `AtomicWaker` that is never dropped (see
-        // `Parker::Task`), or an empty callback slot (a callback waiter is
+        // `Parker::Task` and `ReadyStack`), or an empty callback slot (a callback waiter is
         // retired only after its callback was taken out).
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
@@ -156,9 +171,21 @@ impl Waiter {
     /// callback, it is handed back for the caller to run (unpinned).
     pub(crate) fn notify(&self, index: usize, failed: bool) -> Option<Callback> {
         if self.decision.notify(index, failed) {
-            self.parker.wake()
+            self.parker.wake(index)
         } else {
             None
+        }
+    }
+
+    /// Called by the registrar for the node at `index`, whose push found the
+    /// future complete: counts it, and owes no wake-up (the registrar checks
+    /// the decision before it parks or pends), but a ready stack still
+    /// receives the position (nobody sleeps on it yet, so nobody is woken).
+    pub(crate) fn notify_unlinked(&self, index: usize, failed: bool) {
+        if self.decision.notify(index, failed) {
+            if let Parker::Ready(stack) = &self.parker {
+                stack.push(index);
+            }
         }
     }
 }

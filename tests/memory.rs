@@ -410,3 +410,25 @@ fn callbacks_are_freed_once_run_on_every_completion_path() {
         });
     });
 }
+
+#[test]
+fn timed_out_producer_waits_keep_memory_bounded() {
+    no_hang("timed-out wait_abandoned", || {
+        let (p, f) = promise::<u64, ()>();
+        assert_bounded("timed-out wait_abandoned", |_| {
+            assert!(!p.wait_abandoned(Some(TINY)));
+        });
+        drop(f);
+        assert!(p.is_abandoned());
+    });
+}
+
+#[test]
+fn dropped_as_completed_on_pending_futures_keep_memory_bounded() {
+    let (_p, f) = promise::<u64, ()>();
+    let (_q, g) = promise::<u64, ()>();
+    assert_bounded("dropped as_completed", |_| {
+        let mut order = forthcoming::as_completed([&f, &g]);
+        assert!(order.next_timeout(Duration::ZERO).is_err());
+    });
+}

@@ -1,0 +1,330 @@
+//! `as_completed` and `as_completed_async`: every position of the input,
+//! once, in the order the futures complete, through one registration whose
+//! completers push onto a lock-free ready stack (see `ready.rs`).
+
+use crate::group::Scan;
+use crate::ready::ReadyStack;
+use crate::registration::{Registration, deadline_after};
+use crate::sync::{self, Thread, thread};
+use crate::timeout::Timeout;
+use crate::trampoline;
+use crate::waitable::Waitable;
+use futures_core::{FusedStream, Stream};
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+/// The state both flavours share.
+struct Order<'a> {
+    /// Positions done at the call, ascending, not yet yielded.
+    done: std::vec::IntoIter<usize>,
+    /// The input position of each registered node.
+    pending: Vec<usize>,
+    /// Over the futures pending at the call; dropped once all are yielded.
+    registration: Option<Registration<'a>>,
+    /// Node indices taken from the stack, not yet yielded; oldest last.
+    ready: Vec<usize>,
+    /// Registered positions not yet yielded.
+    left: usize,
+}
+
+impl<'a> Order<'a> {
+    fn new<W: Waitable + ?Sized + 'a>(futures: impl IntoIterator<Item = &'a W>) -> Order<'a> {
+        let scan = Scan::of(futures);
+        let left = scan.pending.len();
+        let registration = (left > 0)
+            .then(|| Registration::ready(scan.lists.iter().copied(), ReadyStack::new(left)));
+        Order {
+            done: scan.done.into_iter(),
+            pending: scan.pending,
+            registration,
+            ready: Vec::new(),
+            left,
+        }
+    }
+
+    /// The next position without sleeping: `Ok(Some(_))`, `Ok(None)` when
+    /// all are yielded, `Err(stack)` when the consumer must sleep on it.
+    fn try_next(&mut self) -> Result<Option<usize>, &ReadyStack> {
+        if let Some(position) = self.done.next() {
+            return Ok(Some(position));
+        }
+        if self.ready.is_empty() {
+            let registration = self.registration.as_ref();
+            if let Some(stack) = registration.and_then(Registration::ready_stack) {
+                stack.take_into(&mut self.ready);
+            }
+        }
+        if let Some(node) = self.ready.pop() {
+            self.left -= 1;
+            if self.left == 0 {
+                // Every node's future is complete: nothing to unlink, and the
+                // waiter is retired now rather than with the iterator.
+                self.registration = None;
+            }
+            return Ok(Some(self.pending[node]));
+        }
+        // Nothing registered is left once every position was yielded.
+        self.stack().map_or(Ok(None), Err)
+    }
+
+    /// The ready stack, while some registered position is left.
+    fn stack(&self) -> Option<&ReadyStack> {
+        self.registration
+            .as_ref()
+            .and_then(Registration::ready_stack)
+    }
+
+    /// Blocks until the next position or `deadline`.
+    fn next_until(&mut self, deadline: Option<Instant>) -> Result<Option<usize>, Timeout> {
+        let mut waker = None;
+        loop {
+            let stack = match self.try_next() {
+                Ok(next) => return Ok(next),
+                Err(stack) => stack,
+            };
+            let waker = waker.get_or_insert_with(|| {
+                // A blocking wait inside a callback first runs the callbacks
+                // queued behind it on this thread.
+                trampoline::run_queued();
+                Waker::from(Arc::new(Unparker(thread::current())))
+            });
+            if !stack.prepare_sleep(waker) {
+                continue;
+            }
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    if sync::park_until(deadline) {
+                        // One last look: a position ready by now is returned.
+                        return self.try_next().map_err(|_| Timeout);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Wakes a blocked consumer.
+struct Unparker(Thread);
+
+impl Wake for Unparker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Yields every input position exactly once, in completion order: Python's
+/// `concurrent.futures.as_completed`, blocking.
+///
+/// - The positions of the futures done at the call come first, ascending;
+///   then the others in the order they complete (for completions that
+///   happen one after another).
+/// - Duplicates are separate positions: a future listed several times
+///   yields all of them when it completes (in any order among themselves).
+/// - The iterator's `next` blocks; [`AsCompleted::next_timeout`] and
+///   [`AsCompleted::next_deadline`] give up after a while.
+///
+/// One registration for all the futures: each completion costs O(1) (the
+/// completer pushes its position on a lock-free stack and wakes the
+/// consumer only if it sleeps), with no rescan of the set.
+///
+/// ```
+/// let (p0, f0) = forthcoming::promise::<u8, ()>();
+/// let (p1, f1) = forthcoming::promise::<u8, ()>();
+/// let (p2, f2) = forthcoming::promise::<u8, ()>();
+/// p1.set_result(1);
+/// let mut order = forthcoming::as_completed([&f0, &f1, &f2]);
+/// assert_eq!(order.next(), Some(1)); // done at the call
+/// p2.set_result(2);
+/// p0.set_result(0);
+/// assert_eq!(order.collect::<Vec<_>>(), [2, 0]);
+/// ```
+pub fn as_completed<'a, W: Waitable + ?Sized + 'a>(
+    futures: impl IntoIterator<Item = &'a W>,
+) -> AsCompleted<'a> {
+    AsCompleted {
+        order: Order::new(futures),
+    }
+}
+
+/// [`as_completed`] for async code: a [`Stream`] of the positions in the
+/// same order. "Done at the call" means at this call, not at the first
+/// poll. Dropping it unlinks what is left at once.
+///
+/// ```
+/// use futures::StreamExt;
+/// let (p0, f0) = forthcoming::promise::<u8, ()>();
+/// let (p1, f1) = forthcoming::promise::<u8, ()>();
+/// let order = forthcoming::as_completed_async([&f0, &f1]);
+/// std::thread::spawn(move || {
+///     p1.set_result(1);
+///     p0.set_result(0);
+/// });
+/// let positions: Vec<usize> = futures::executor::block_on(order.collect());
+/// assert_eq!(positions, [1, 0]);
+/// ```
+pub fn as_completed_async<'a, W: Waitable + ?Sized + 'a>(
+    futures: impl IntoIterator<Item = &'a W>,
+) -> AsCompletedAsync<'a> {
+    AsCompletedAsync {
+        order: Order::new(futures),
+        ended: false,
+    }
+}
+
+/// Returned by [`as_completed`]: an [`Iterator`] of input positions in
+/// completion order, whose `next` blocks.
+///
+/// Dropping it half-way unlinks its registration from the futures still
+/// pending, lock-free.
+///
+/// ```
+/// use std::time::Duration;
+/// let (_p, f) = forthcoming::promise::<u8, ()>();
+/// let mut order: forthcoming::AsCompleted<'_> = forthcoming::as_completed([&f]);
+/// assert_eq!(order.next_timeout(Duration::ZERO), Err(forthcoming::Timeout));
+/// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct AsCompleted<'a> {
+    /// The shared state.
+    order: Order<'a>,
+}
+
+impl AsCompleted<'_> {
+    /// The next position, waiting at most `timeout`: `Ok(None)` once every
+    /// position was yielded, `Err(Timeout)` if nothing completed in time.
+    /// A zero time-out only looks (a position already done is returned);
+    /// one too long to represent waits forever.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (p, f) = forthcoming::promise::<u8, ()>();
+    /// let mut order = forthcoming::as_completed([&f]);
+    /// assert_eq!(order.next_timeout(Duration::from_millis(1)), Err(forthcoming::Timeout));
+    /// p.set_result(1);
+    /// assert_eq!(order.next_timeout(Duration::ZERO), Ok(Some(0)));
+    /// assert_eq!(order.next_timeout(Duration::ZERO), Ok(None));
+    /// ```
+    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<usize>, Timeout> {
+        self.order.next_until(deadline_after(timeout))
+    }
+
+    /// [`AsCompleted::next_timeout`] with a deadline; a past one only looks.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (p, f) = forthcoming::promise::<u8, ()>();
+    /// let mut order = forthcoming::as_completed([&f]);
+    /// let soon = Instant::now() + Duration::from_millis(1);
+    /// assert_eq!(order.next_deadline(soon), Err(forthcoming::Timeout));
+    /// p.set_result(1);
+    /// assert_eq!(order.next_deadline(soon), Ok(Some(0)));
+    /// ```
+    pub fn next_deadline(&mut self, deadline: Instant) -> Result<Option<usize>, Timeout> {
+        self.order.next_until(Some(deadline))
+    }
+}
+
+impl Iterator for AsCompleted<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self.order.next_until(None) {
+            Ok(next) => next,
+            Err(Timeout) => unreachable!("no deadline"),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.order.done.len() + self.order.left;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for AsCompleted<'_> {}
+
+impl std::iter::FusedIterator for AsCompleted<'_> {}
+
+/// Returned by [`as_completed_async`]: a [`Stream`] (and [`FusedStream`])
+/// of input positions in completion order. `Unpin`; dropping it half-way
+/// unlinks its registration at once.
+///
+/// ```
+/// use futures::StreamExt;
+/// let (p, f) = forthcoming::promise::<u8, ()>();
+/// let mut order: forthcoming::AsCompletedAsync<'_> = forthcoming::as_completed_async([&f]);
+/// p.set_result(1);
+/// assert_eq!(futures::executor::block_on(order.next()), Some(0));
+/// assert_eq!(futures::executor::block_on(order.next()), None);
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct AsCompletedAsync<'a> {
+    /// The shared state.
+    order: Order<'a>,
+    /// Whether a poll returned `Ready(None)` (see [`FusedStream`]).
+    ended: bool,
+}
+
+impl Stream for AsCompletedAsync<'_> {
+    type Item = usize;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        loop {
+            match self.order.try_next() {
+                Ok(next) => {
+                    self.ended = next.is_none();
+                    return Poll::Ready(next);
+                }
+                // The waker is in place before the flag: a push from here
+                // on wakes it; one before makes the flag fail, so look again.
+                Err(stack) => {
+                    if stack.prepare_sleep(cx.waker()) {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.order.done.len() + self.order.left;
+        (left, Some(left))
+    }
+}
+
+/// Terminated once it returned `Ready(None)`; polled again, it is
+/// `Ready(None)` again.
+impl FusedStream for AsCompletedAsync<'_> {
+    fn is_terminated(&self) -> bool {
+        self.ended
+    }
+}
+
+impl fmt::Debug for Order<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("done_at_call", &self.done.as_slice())
+            .field("taken", &self.ready.len())
+            .field("left", &self.left)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for AsCompleted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.order.fmt(f)
+    }
+}
+
+impl fmt::Debug for AsCompletedAsync<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.order.fmt(f)
+    }
+}
