@@ -89,16 +89,6 @@ pub(crate) struct TracedFailure<E> {
     pub(crate) backtrace: Backtrace,
 }
 
-impl<E> TracedFailure<E> {
-    /// `failure`, with a backtrace of the caller, boxed for the outcome.
-    pub(crate) fn here(failure: Failure<E>) -> Box<TracedFailure<E>> {
-        Box::new(TracedFailure {
-            failure,
-            backtrace: Backtrace::capture(),
-        })
-    }
-}
-
 /// A panic captured by [`Promise::run`](crate::Promise::run): its message,
 /// when the payload was a string.
 ///

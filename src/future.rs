@@ -1,16 +1,15 @@
 //! The read side: a cloneable handle on the outcome, with the blocking API
 //! of both seeds (`get_result`, `check_success`, `result(timeout)`, ...).
 
-use crate::callback::{Callback, Callbacks};
-use crate::failure::{Failure, ResultError, TracedFailure};
+use crate::callback::Callback;
+use crate::failure::{Failure, ResultError};
 use crate::future_error::FutureError;
 use crate::id::FutureId;
-use crate::inner::{Inner, Outcome, ReadHandle, pair};
+use crate::inner::{Inner, Outcome, ReadHandle, failed, pair};
 use crate::list::WaitList;
 use crate::registration::{block, deadline_after, register_callback};
 use crate::return_when::ReturnWhen;
 use crate::trampoline;
-use crate::unwind;
 use crate::waitable::{Waitable, sealed};
 use std::backtrace::Backtrace;
 use std::fmt;
@@ -44,6 +43,11 @@ pub struct Future<T, E> {
 }
 
 impl<T, E> Future<T, E> {
+    /// The counted handle, given up.
+    pub(crate) fn into_handle(self) -> ReadHandle<T, E> {
+        self.handle
+    }
+
     /// The future of a new pair.
     pub(crate) fn from_handle(handle: ReadHandle<T, E>) -> Future<T, E> {
         Future { handle }
@@ -73,7 +77,7 @@ impl<T, E> Future<T, E> {
     /// assert_eq!(refused.get_result(), Err(&Failure::Exception("connection refused")));
     /// ```
     pub fn failed(error: E) -> Future<T, E> {
-        Future::completed(Err(TracedFailure::here(Failure::Exception(error))))
+        Future::completed(failed(Failure::Exception(error)))
     }
 
     /// A future of a new pair, completed at once with `outcome`.
@@ -111,7 +115,7 @@ impl<T, E> Future<T, E> {
     /// assert_eq!(future.exception(), Some(&Failure::Exception("boom")));
     /// ```
     pub fn exception(&self) -> Option<&Failure<E>> {
-        match self.inner().outcome() {
+        match self.inner().settled() {
             Some(Err(traced)) => Some(&traced.failure),
             _ => None,
         }
@@ -335,7 +339,7 @@ impl<T, E> Future<T, E> {
     /// ```
     pub fn get_traceback(&self) -> Option<&Backtrace> {
         self.wait();
-        match self.inner().outcome() {
+        match self.inner().settled() {
             Some(Err(traced)) => Some(&traced.backtrace),
             _ => None,
         }
@@ -418,20 +422,16 @@ impl<T, E> Future<T, E> {
         let due = if self.done() {
             Some(callback)
         } else {
-            register_callback(&self.inner().list, callback)
+            register_callback(&self.inner().list, callback, std::ptr::null())
         };
         if let Some(callback) = due {
-            let mut callbacks = Callbacks::default();
-            callbacks.push(callback);
-            if let Some(payload) = trampoline::run(callbacks) {
-                unwind::resume(payload);
-            }
+            trampoline::run_now(callback);
         }
     }
 
     /// The outcome of a future known to be done.
     fn settled(&self) -> Result<&T, &Failure<E>> {
-        match self.inner().outcome() {
+        match self.inner().settled() {
             Some(Ok(value)) => Ok(value),
             Some(Err(traced)) => Err(&traced.failure),
             None => unreachable!("settled() is called only after the future is done"),
@@ -462,7 +462,7 @@ impl<T: fmt::Debug, E: fmt::Debug> fmt::Debug for Future<T, E> {
         let mut out = f.debug_struct("Future");
         out.field("id", &self.id())
             .field("state", &self.inner().list.state());
-        match self.inner().outcome() {
+        match self.inner().settled() {
             Some(Ok(value)) => out.field("value", value),
             Some(Err(traced)) => out.field("failure", &traced.failure),
             None => &mut out,

@@ -4,23 +4,57 @@
 //! [`ReadHandle`] per future. Every `unsafe` step of the allocation's life
 //! is here, against the two invariants of [`Inner`].
 
+use crate::callback::Callback;
 use crate::epoch;
 use crate::failure::{Failure, TracedFailure};
 use crate::id::{FutureId, LazyId};
 use crate::list::{WaitList, Wakeups};
+use crate::registration::register_callback;
 use crate::sync::{AtomicUsize, UnsafeCell};
 use crate::trampoline;
 use crate::unwind;
+use std::backtrace::Backtrace;
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::ops::Deref;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
-/// What a completed future holds. A failure is boxed: it is the rare path
-/// (and captures a backtrace anyway), and the value path keeps the shared
-/// block small, the outcome close to the state word.
-pub(crate) type Outcome<T, E> = Result<T, Box<TracedFailure<E>>>;
+/// What a completed future holds. The rare outcomes are boxed (a failure,
+/// which captures a backtrace anyway, or a forward), so the value path keeps
+/// the shared block small, the outcome close to the state word.
+pub(crate) type Outcome<T, E> = Result<T, Box<Indirect<T, E>>>;
+
+/// An outcome kept out of line.
+pub(crate) enum Indirect<T, E> {
+    /// A failure, with the backtrace captured where it was set.
+    Failed(TracedFailure<E>),
+    /// The outcome of the future this one was forwarded to wait for
+    /// (`Promise::forward`): complete, and never itself `Forwarded` (a
+    /// forward from a forwarded future takes that one's source), so a read
+    /// follows at most one handle.
+    Forwarded(ReadHandle<T, E>),
+}
+
+/// `failure` as an outcome, with a backtrace of the caller.
+pub(crate) fn failed<T, E>(failure: Failure<E>) -> Outcome<T, E> {
+    let backtrace = Backtrace::capture();
+    Err(Box::new(Indirect::Failed(TracedFailure {
+        failure,
+        backtrace,
+    })))
+}
+
+/// Whether `outcome` is a failure, as the state word will say.
+fn is_failure<T, E>(outcome: &Outcome<T, E>) -> bool {
+    match outcome {
+        Ok(_) => false,
+        Err(indirect) => match &**indirect {
+            Indirect::Failed(_) => true,
+            Indirect::Forwarded(source) => source.list.state().is_failure(),
+        },
+    }
+}
 
 /// Futures never reach this count: past it, cloning aborts (as `Arc` does).
 const MAX_FUTURES: usize = isize::MAX as usize;
@@ -37,7 +71,12 @@ const MAX_FUTURES: usize = isize::MAX as usize;
 /// the word is complete, else marks it `ABANDONED` for the promise to free
 /// (see `state.rs`). So the common path costs one RMW for the promise and
 /// none for a sole future.
+///
+/// Invariant I3 (links, see `state.rs`): a linked block has no future and
+/// no waiter; its write handle alone owns it, and its link holds the
+/// promise's part (I2) of the block it links to.
 #[derive(Debug)]
+#[repr(align(8))] // a link is a pointer to a block with a tag in 3 low bits
 pub(crate) struct Inner<T, E> {
     /// The state word and waiter list.
     pub(crate) list: WaitList,
@@ -70,8 +109,21 @@ pub(crate) fn pair<T, E>() -> (WriteHandle<T, E>, ReadHandle<T, E>) {
 }
 
 impl<T, E> Inner<T, E> {
-    /// The outcome, if the future is complete.
-    pub(crate) fn outcome(&self) -> Option<&Outcome<T, E>> {
+    /// The outcome, if the future is complete: its value or its failure,
+    /// wherever it is stored.
+    pub(crate) fn settled(&self) -> Option<Result<&T, &TracedFailure<E>>> {
+        Some(match self.outcome()? {
+            Ok(value) => Ok(value),
+            Err(indirect) => match &**indirect {
+                Indirect::Failed(traced) => Err(traced),
+                // Complete, and not forwarded itself: this recurses once.
+                Indirect::Forwarded(source) => return source.settled(),
+            },
+        })
+    }
+
+    /// The stored outcome, if the future is complete.
+    fn outcome(&self) -> Option<&Outcome<T, E>> {
         if !self.list.state().is_complete() {
             return None;
         }
@@ -125,6 +177,24 @@ impl<T, E> Inner<T, E> {
             // is done with the allocation (I2) and nobody else can reach it.
             drop(unsafe { Box::from_raw(this.as_ptr()) });
         }
+    }
+}
+
+impl<T, E> Inner<T, E> {
+    /// Moves the outcome out of a complete block and frees the block.
+    ///
+    /// # Safety
+    /// The block is complete and the caller holds the only reference to it.
+    unsafe fn take_outcome(this: NonNull<Inner<T, E>>) -> Outcome<T, E> {
+        // SAFETY: the caller's guarantee: nobody else can reach the block.
+        let mut boxed = unsafe { Box::from_raw(this.as_ptr()) };
+        // SAFETY: initialised (complete), and moved out exactly once: the
+        // word is reset below so `Drop` does not drop it again.
+        let outcome = boxed
+            .outcome
+            .with_mut(|slot| unsafe { (*slot).assume_init_read() });
+        boxed.list = WaitList::new();
+        outcome
     }
 }
 
@@ -183,9 +253,38 @@ impl<T, E> Drop for ReadHandle<T, E> {
 }
 
 impl<T, E> ReadHandle<T, E> {
-    /// Takes the outcome out and frees the allocation, if the future is
-    /// complete and this is the last future. Otherwise gives the handle back.
-    pub(crate) fn into_outcome(self) -> Result<Outcome<T, E>, Self> {
+    /// Takes the outcome out (its value, or its failure with the backtrace)
+    /// and frees the allocation, if the future is complete and this is its
+    /// last future, and, for a forwarded future, its source's too.
+    /// Otherwise gives the handle back.
+    pub(crate) fn into_outcome(self) -> Result<Result<T, TracedFailure<E>>, Self> {
+        if let Some(Err(indirect)) = self.outcome() {
+            if let Indirect::Forwarded(source) = &**indirect {
+                if !source.is_sole_future() {
+                    return Err(self);
+                }
+            }
+        }
+        match self.into_stored()?.map_err(|indirect| *indirect) {
+            Ok(value) => Ok(Ok(value)),
+            Err(Indirect::Failed(traced)) => Ok(Err(traced)),
+            Err(Indirect::Forwarded(source)) => match source.into_stored() {
+                Ok(Ok(value)) => Ok(Ok(value)),
+                Ok(Err(indirect)) => match *indirect {
+                    Indirect::Failed(traced) => Ok(Err(traced)),
+                    Indirect::Forwarded(_) => unreachable!("a forward's source is not forwarded"),
+                },
+                // It was the source's last handle (checked above), and no
+                // handle can be made from one that only this outcome held.
+                Err(_) => unreachable!("a forward's sole source is taken"),
+            },
+        }
+    }
+
+    /// Takes the stored outcome out and frees the allocation, if the future
+    /// is complete and this is its last future; otherwise gives the handle
+    /// back.
+    fn into_stored(self) -> Result<Outcome<T, E>, Self> {
         if !self.is_sole_future() || !self.list.state().is_complete() {
             return Err(self);
         }
@@ -193,14 +292,30 @@ impl<T, E> ReadHandle<T, E> {
         // SAFETY: this is the only future and the promise is done with the
         // allocation (complete, I2), so no other reference exists; the
         // handle's count is consumed with the allocation.
-        let mut boxed = unsafe { Box::from_raw(this.inner.as_ptr()) };
-        // SAFETY: initialised (complete), and moved out exactly once: the
-        // word is reset below so `Drop` does not drop it again.
-        let outcome = boxed
-            .outcome
-            .with_mut(|slot| unsafe { (*slot).assume_init_read() });
-        boxed.list = WaitList::new();
-        Ok(outcome)
+        Ok(unsafe { Inner::take_outcome(this.inner) })
+    }
+
+    /// The outcome of a future forwarded to this complete one: this future,
+    /// or the one it was itself forwarded to (see `Indirect`), or, if this
+    /// is the last handle, its outcome moved out.
+    fn into_forwarded(self) -> Outcome<T, E> {
+        let this = match self.into_stored() {
+            Ok(outcome) => return outcome,
+            Err(this) => this,
+        };
+        let source = match this.outcome() {
+            Some(Err(indirect)) => match &**indirect {
+                Indirect::Forwarded(source) => source.clone(),
+                Indirect::Failed(_) => this,
+            },
+            _ => this,
+        };
+        Err(Box::new(Indirect::Forwarded(source)))
+    }
+
+    /// The block, as the target of a link or a forward.
+    pub(crate) fn block(&self) -> *const () {
+        self.inner.as_ptr().cast_const().cast()
     }
 }
 
@@ -229,15 +344,28 @@ impl<T, E> WriteHandle<T, E> {
         unsafe { self.inner.as_ref() }.id.get()
     }
 
-    /// The list whose `ABANDONED` tag says that no future is left: this
-    /// pair's own. The producer's waits for abandonment register on it.
-    pub(crate) fn abandonment_list(&self) -> &WaitList {
-        // SAFETY: the allocation is alive until this handle completes it,
-        // which needs the handle by value, so not while `self` is borrowed.
-        &unsafe { self.inner.as_ref() }.list
+    /// The shared state.
+    fn inner(&self) -> &Inner<T, E> {
+        // SAFETY: the allocation is alive until this handle completes it
+        // (I2), or, linked, for as long as this handle owns it (I3).
+        unsafe { self.inner.as_ref() }
     }
 
-    /// Whether every future is gone (one load).
+    /// The list whose `ABANDONED` tag says that no future is left: that of
+    /// the block this handle completes, at the end of its links (I3). The
+    /// producer's waits for abandonment register on it.
+    pub(crate) fn abandonment_list(&self) -> &WaitList {
+        let mut block = self.inner();
+        while let Some(target) = block.list.state().link() {
+            // SAFETY: a link holds its target's promise part (I3), so the
+            // target lives until this handle completes, which needs it by
+            // value, so not while `self` is borrowed.
+            block = unsafe { &*target.cast::<Inner<T, E>>() };
+        }
+        &block.list
+    }
+
+    /// Whether every future is gone (one load, and one per link).
     #[inline]
     pub(crate) fn is_abandoned(&self) -> bool {
         self.abandonment_list().state().is_abandoned()
@@ -263,34 +391,61 @@ impl<T, E> WriteHandle<T, E> {
     /// `inner` again.
     #[inline]
     unsafe fn complete_once(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) {
-        // SAFETY: the write handle keeps the allocation alive until its
-        // completing RMW (I2), which is inside `list.complete` below.
-        let shared = unsafe { inner.as_ref() };
-        let failed = outcome.is_err();
-        // SAFETY: the state word is pending and only the promise writes, once
-        // (I1), so nobody reads or writes `outcome` concurrently.
-        shared
-            .outcome
-            .with_mut(|slot| unsafe { (*slot).write(outcome) });
-        let wakeups = shared.list.complete(failed);
+        // SAFETY: the caller's guarantee.
+        let wakeups = unsafe { WriteHandle::publish(inner, outcome) };
         if !wakeups.is_empty() {
             // SAFETY: `wakeups` come from completing `inner`, just now.
             unsafe { WriteHandle::wake_and_free(inner, wakeups) };
         }
     }
 
-    /// Wakes the taken waiters, then, if no future was left, frees the
-    /// shared state: after waking and unpinned, since dropping the outcome
-    /// runs user code. Then runs the future's callbacks (through this
-    /// thread's worklist, see `trampoline.rs`). A panic from a waker or a
-    /// callback resumes last, once the future is complete, every waiter
-    /// woken, the state freed and every callback run; on a thread already
-    /// unwinding (resuming would abort) it is dropped instead.
+    /// Writes `outcome` into `inner` and completes its word.
+    ///
+    /// # Safety
+    /// The caller holds `inner`'s promise part, and gives it up.
+    #[inline]
+    unsafe fn publish(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) -> Wakeups {
+        // SAFETY: the write handle keeps the allocation alive until its
+        // completing RMW (I2), which is inside `list.complete` below.
+        let shared = unsafe { inner.as_ref() };
+        let failed = is_failure(&outcome);
+        // SAFETY: the state word is not complete and only the promise writes,
+        // once (I1), so nobody reads or writes `outcome` concurrently.
+        shared
+            .outcome
+            .with_mut(|slot| unsafe { (*slot).write(outcome) });
+        shared.list.complete(failed)
+    }
+
+    /// Follows a link the completion found (the block's only future was
+    /// forwarded, I3) to the block it leads to, then wakes the taken
+    /// waiters, then, if no future was left, frees the shared state: after
+    /// waking and unpinned, since dropping the outcome runs user code. Then
+    /// runs the future's callbacks (through this thread's worklist, see
+    /// `trampoline.rs`). A panic from a waker or a callback resumes last,
+    /// once the future is complete, every waiter woken, the state freed and
+    /// every callback run; on a thread already unwinding (resuming would
+    /// abort) it is dropped instead.
     ///
     /// # Safety
     /// `wakeups` come from completing `inner`.
     #[cold]
-    unsafe fn wake_and_free(inner: NonNull<Inner<T, E>>, wakeups: Wakeups) {
+    unsafe fn wake_and_free(mut inner: NonNull<Inner<T, E>>, mut wakeups: Wakeups) {
+        // A loop, not a call per link: a chain of links costs no stack.
+        while let Some(target) = wakeups.linked() {
+            drop(wakeups);
+            // SAFETY: the completing swap took a link, so this handle owned
+            // the block alone (I3), which is complete now: the outcome goes
+            // on to the linked block, whose promise part the link held.
+            let outcome = unsafe { Inner::take_outcome(inner) };
+            // SAFETY: a link points to a live block (I3): non-null.
+            inner = unsafe { NonNull::new_unchecked(target.cast()) };
+            // SAFETY: the link's promise part is this handle's now.
+            wakeups = unsafe { WriteHandle::publish(inner, outcome) };
+            if wakeups.is_empty() {
+                return;
+            }
+        }
         let abandoned = wakeups.is_abandoned();
         let woken = wakeups.wake_all();
         if abandoned {
@@ -312,11 +467,104 @@ impl<T, E> WriteHandle<T, E> {
             unwind::resume(payload);
         }
     }
+
+    /// This handle's part moved to the block that completing its own block
+    /// would complete: it follows the links its block holds (I3), freeing
+    /// each linked block on the way, which only it owned.
+    fn into_root(self) -> WriteHandle<T, E> {
+        let mut this = ManuallyDrop::new(self);
+        while let Some(target) = this.inner().list.state().link() {
+            // SAFETY: linked, so this handle owns the block alone (I3), and
+            // it is not complete: its outcome was never written.
+            drop(unsafe { Box::from_raw(this.inner.as_ptr()) });
+            // SAFETY: the link held the target's promise part (I3).
+            this.inner = unsafe { NonNull::new_unchecked(target.cast()) };
+        }
+        ManuallyDrop::into_inner(this)
+    }
+
+    /// Whether `block` waits, through forwards, for this handle's block
+    /// to complete: whether it is a block that a forwarding node on this
+    /// block's list completes, or on the list of such a block, and so on.
+    fn is_awaited_by(&self, block: *const ()) -> bool {
+        let guard = epoch::pin();
+        let mut to_visit = vec![self.inner.as_ptr().cast_const().cast::<()>()];
+        while let Some(next) = to_visit.pop() {
+            // SAFETY: `next` is this handle's block, or a block that a
+            // forwarding node on a visited list completes. That node holds
+            // the block's promise part (I2), and runs only once the visited
+            // block completes, which waits, node by node, on this handle's
+            // block: on this handle, which is here. So every visited block
+            // is alive, and its type is this one (a forward's source and
+            // target have the same `T` and `E`).
+            let list = &unsafe { &*next.cast::<Inner<T, E>>() }.list;
+            let mut found = false;
+            list.forward_targets(&guard, |target| {
+                found |= std::ptr::eq(target, block);
+                to_visit.push(target);
+            });
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// `Promise::forward`: completes this handle's block with `source`'s
+    /// outcome once `source` completes, without blocking. A cycle (a
+    /// `source` that waits for this block) completes with
+    /// `Failure::BrokenPromise`.
+    pub(crate) fn forward(self, source: ReadHandle<T, E>)
+    where
+        T: Send + Sync + 'static,
+        E: Send + Sync + 'static,
+    {
+        let root = self.into_root();
+        root.inner().list.mark_forwarded();
+        // `source` can wait on `root` only if its own promise was forwarded
+        // too: only then is the walk of `root`'s waiting blocks needed.
+        let block = source.block();
+        let closes_cycle = std::ptr::eq(root.inner.as_ptr().cast_const().cast(), block)
+            || (source.list.state().is_forwarded() && root.is_awaited_by(block));
+        if closes_cycle {
+            drop(source);
+            return root.complete(failed(Failure::BrokenPromise));
+        }
+        let (source, root) = match source.link_to(root) {
+            Ok(()) => return,
+            Err(both) => both,
+        };
+        if source.list.state().is_complete() {
+            return root.complete(source.into_forwarded());
+        }
+        let target = root.inner.as_ptr().cast_const().cast();
+        let list = source.clone();
+        let callback = Callback::new(move || root.complete(source.into_forwarded()));
+        if let Some(callback) = register_callback(&list.list, callback, target) {
+            trampoline::run_now(callback);
+        }
+    }
+}
+
+impl<T, E> ReadHandle<T, E> {
+    /// Links this future's block to `root`'s, if this is its only future
+    /// and nobody waits on it: `root`'s promise part moves into the link
+    /// (I3), and this future is gone. Otherwise, hands both back (a failed
+    /// link means the block is complete, or shared, or waited on).
+    fn link_to(self, root: WriteHandle<T, E>) -> Result<(), (Self, WriteHandle<T, E>)> {
+        if !self.is_sole_future() || !self.list.try_link(root.inner.as_ptr().cast()) {
+            return Err((self, root));
+        }
+        // The block's promise owns it now (I3); the link owns `root`'s part.
+        std::mem::forget(self);
+        std::mem::forget(root);
+        Ok(())
+    }
 }
 
 impl<T, E> Drop for WriteHandle<T, E> {
     fn drop(&mut self) {
-        let broken = Err(TracedFailure::here(Failure::BrokenPromise));
+        let broken = failed(Failure::BrokenPromise);
         // SAFETY: a handle still alive has not completed (`complete`
         // consumes it without running this), and it is dropped once.
         unsafe { WriteHandle::complete_once(self.inner, broken) };

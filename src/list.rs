@@ -78,7 +78,7 @@ fn unmarked(link: *mut Node) -> *mut Node {
 ///
 /// Nodes live inside their [`Waiter`]'s allocation and are freed with it,
 /// through epoch deferral, only once no thread that pins can reach them.
-#[repr(align(8))]
+#[repr(align(16))] // four tag bits in a pending word, see `state.rs`
 #[derive(Debug)]
 pub(crate) struct Node {
     /// The next node (older push); low bit [`MARK`] once the owner detaches.
@@ -132,6 +132,9 @@ pub(crate) struct Wakeups {
     /// The last future was gone: the completer owns the allocation now, and
     /// frees it after waking (so no outcome's drop runs while pinned).
     abandoned: bool,
+    /// The word was a link (see `state.rs`): nobody was taken, and the
+    /// completer owns the allocation and must complete this block instead.
+    linked: Option<*mut ()>,
 }
 
 impl Wakeups {
@@ -141,11 +144,17 @@ impl Wakeups {
         self.abandoned
     }
 
+    /// The block the word linked to, if it was a link.
+    #[inline]
+    pub(crate) fn linked(&self) -> Option<*mut ()> {
+        self.linked
+    }
+
     /// Whether there is nothing left to do: nobody was taken to wake, and a
     /// future still holds the allocation (dropping `self` just unpins).
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.head.is_null() && !self.abandoned
+        self.head.is_null() && !self.abandoned && self.linked.is_none()
     }
 
     /// Notifies the waiter of every node not being detached. No allocation,
@@ -262,12 +271,14 @@ impl WaitList {
                 // with Acquire so the caller may read the outcome.
                 return Err(self.state());
             }
-            node.next.store(head, Relaxed);
+            node.next.store(state.head(), Relaxed);
             // ORDERING: Release publishes `node` (its fields and `next`) to
             // the completer and to detachers, which load the word with Acquire.
             match self.word.compare_exchange_weak(
                 head,
-                std::ptr::from_ref(node).cast_mut(),
+                state
+                    .with_head(std::ptr::from_ref(node).cast_mut())
+                    .into_raw(),
                 Release,
                 Relaxed,
             ) {
@@ -298,6 +309,7 @@ impl WaitList {
                 head: std::ptr::null_mut(),
                 failed,
                 abandoned: false,
+                linked: None,
             };
         }
         self.take_waiters(done, failed)
@@ -311,14 +323,16 @@ impl WaitList {
         let guard = crate::epoch::pin();
         // ORDERING: Release publishes the outcome; Acquire makes the nodes
         // pushed (Release) before this swap readable, and, if the word was
-        // `ABANDONED`, every future's use of the allocation (Released in
-        // `abandon`) happen before the completer frees it.
+        // `ABANDONED` or a link, every future's use of the allocation
+        // (Released in `abandon` or `try_link`) happen before the completer
+        // frees it.
         let taken = State::from_raw(self.word.swap(done, AcqRel));
         Wakeups {
             guard: Some(guard),
             head: taken.head(),
             failed,
             abandoned: taken.is_abandoned(),
+            linked: taken.link(),
         }
     }
 
@@ -382,6 +396,7 @@ impl WaitList {
             head: State::from_raw(word).head(),
             failed: false,
             abandoned: false,
+            linked: None,
         };
         let woken = wakeups.wake_all();
         // A callback's node holds a future: none is linked here.
@@ -390,6 +405,58 @@ impl WaitList {
             crate::unwind::resume(payload);
         }
         false
+    }
+
+    /// Links this pending block to `block` (see `state.rs`), if nobody
+    /// waits on it; returns whether it did. It fails once the word is
+    /// complete. Called by a forward that holds the block's only future, so
+    /// no waiter can appear and no other future can mark it abandoned.
+    pub(crate) fn try_link(&self, block: *mut ()) -> bool {
+        // ORDERING: Release orders the forwarding thread's uses of this
+        // block before the promise, which takes the link with an AcqRel
+        // swap (or reads it in `state` with Acquire), frees it; the promise
+        // re-reads the word before it reads the outcome.
+        self.word
+            .compare_exchange(
+                State::EMPTY.into_raw(),
+                State::linked_to(block).into_raw(),
+                Release,
+                Relaxed,
+            )
+            .is_ok()
+    }
+
+    /// Sets `FORWARDED` (see `state.rs`): the block's promise was forwarded.
+    /// Called by the forward that takes the promise's part, before it
+    /// links or registers anything.
+    pub(crate) fn mark_forwarded(&self) {
+        // ORDERING: Release pairs with the Acquire of a later forward's
+        // `state`, which then looks for the cycle this forward may close.
+        let _ = self.word.fetch_update(Release, Relaxed, |word| {
+            let state = State::from_raw(word);
+            (!state.is_complete() && state.link().is_none())
+                .then(|| state.with_forwarded().into_raw())
+        });
+    }
+
+    /// Calls `visit` with the block each forwarding node linked in this
+    /// pending list completes (see `Promise::forward`).
+    pub(crate) fn forward_targets(&self, _guard: &Guard, mut visit: impl FnMut(*const ())) {
+        let mut cursor = self.state().head();
+        // SAFETY: `_guard` pins this thread, and every node reached here was
+        // in the list after it pinned, so neither it nor its waiter is freed
+        // during the walk.
+        while let Some(node) = unsafe { cursor.as_ref() } {
+            // ORDERING: Acquire pairs with the Release that linked the successor.
+            let next = node.next.load(Acquire);
+            if !is_marked(next) {
+                // SAFETY: as above.
+                if let Some(target) = unsafe { &*node.waiter }.forwards_to() {
+                    visit(target);
+                }
+            }
+            cursor = unmarked(next);
+        }
     }
 
     /// Unlinks `node` (pushed on this list or never linked) so that no thread

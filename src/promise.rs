@@ -2,9 +2,9 @@
 //! by being dropped.
 
 use crate::abandoned::Abandoned;
-use crate::failure::{Failure, Panic, TracedFailure};
+use crate::failure::{Failure, Panic};
 use crate::future::Future;
-use crate::inner::{Outcome, WriteHandle, pair};
+use crate::inner::{Outcome, WriteHandle, failed, pair};
 use crate::registration::{block, deadline_after};
 use crate::return_when::ReturnWhen;
 use crate::unwind::drop_payload;
@@ -107,7 +107,7 @@ impl<T, E> Promise<T, E> {
     /// assert_eq!(future.get_result(), Err(&Failure::Exception("no route".to_string())));
     /// ```
     pub fn set_exception(self, error: E) {
-        self.fulfil(Err(TracedFailure::here(Failure::Exception(error))));
+        self.fulfil(failed(Failure::Exception(error)));
     }
 
     /// Runs `f` on this thread and completes the future with what it returns,
@@ -123,11 +123,11 @@ impl<T, E> Promise<T, E> {
     pub fn run(self, f: impl FnOnce() -> Result<T, E>) {
         let outcome = match catch_unwind(AssertUnwindSafe(f)) {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(TracedFailure::here(Failure::Exception(error))),
+            Ok(Err(error)) => failed(Failure::Exception(error)),
             Err(payload) => {
                 let panic = Panic::from_payload(&*payload);
                 drop_payload(payload);
-                Err(TracedFailure::here(Failure::Panicked(panic)))
+                failed(Failure::Panicked(panic))
             }
         };
         self.fulfil(outcome);
@@ -197,6 +197,55 @@ impl<T, E> Promise<T, E> {
     /// ```
     pub fn abandoned(&self) -> Abandoned<'_> {
         Abandoned::new(self.handle.abandonment_list())
+    }
+
+    /// Completes the future with `source`'s outcome once `source` completes:
+    /// a *tail call*, where a function returns another call's future as its
+    /// own result. Nothing blocks and nothing is cloned: readers of this
+    /// promise's futures borrow the one outcome `source` stores (its value,
+    /// its failure with the same backtrace, a broken promise or a panic).
+    /// The futures keep their own [`id`](Future::id).
+    ///
+    /// - `source` already done: the future completes now, on this thread.
+    /// - `source`'s only handle, pending and unwaited: no waiting at all.
+    ///   `source`'s promise is redirected to this promise's future, and
+    ///   completing it completes that future directly. So a loop of tail
+    ///   calls keeps O(1) memory, however long, and completes in constant
+    ///   stack.
+    /// - Otherwise a forwarding node on `source` completes this future when
+    ///   `source` completes, on that thread (as a callback: see
+    ///   [`Future::add_done_callback`], chains run in constant stack).
+    /// - A forward that closes a cycle (`source` is this promise's own
+    ///   future, or waits on it through earlier forwards) could never
+    ///   complete: the future completes with [`Failure::BrokenPromise`] now,
+    ///   and so does every future waiting on it. Two threads closing one
+    ///   cycle from its two ends at the same moment may each miss the
+    ///   other's half: the futures then stay pending and the cycle's memory
+    ///   is never freed (no undefined behaviour).
+    ///
+    /// ```
+    /// use forthcoming::{Future, promise};
+    ///
+    /// // `sum(n)` returns its result through a chain of tail calls.
+    /// fn sum(n: u64, total: u64) -> Future<u64, ()> {
+    ///     let (result, future) = promise();
+    ///     std::thread::spawn(move || {
+    ///         if n == 0 {
+    ///             result.set_result(total);
+    ///         } else {
+    ///             result.forward(sum(n - 1, total + n)); // a tail call
+    ///         }
+    ///     });
+    ///     future
+    /// }
+    /// assert_eq!(sum(100, 0).get_result(), Ok(&5050));
+    /// ```
+    pub fn forward(self, source: Future<T, E>)
+    where
+        T: Send + Sync + 'static,
+        E: Send + Sync + 'static,
+    {
+        self.handle.forward(source.into_handle());
     }
 
     fn fulfil(self, outcome: Outcome<T, E>) {

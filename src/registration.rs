@@ -221,12 +221,19 @@ pub(crate) fn block<'a>(
 }
 
 /// Links a waiter that runs `callback` into `list`, for the completer to
-/// run (see `Wakeups::wake_all`). If the list is complete already, nothing
-/// stays linked and the callback is handed back for the caller to run.
-pub(crate) fn register_callback(list: &WaitList, callback: Callback) -> Option<Callback> {
+/// run (see `Wakeups::wake_all`); `forwards_to` is the block a forward's
+/// callback completes, null for others. If the list is complete already,
+/// nothing stays linked and the callback is handed back for the caller to
+/// run.
+pub(crate) fn register_callback(
+    list: &WaitList,
+    callback: Callback,
+    forwards_to: *const (),
+) -> Option<Callback> {
     let decision = Decision::new(ReturnWhen::FirstCompleted, 1);
     let nodes = Box::new([Node::new(list, 0)]);
-    let waiter = Waiter::allocate(decision, Parker::callback(callback), nodes);
+    let parker = Parker::callback(callback, forwards_to);
+    let waiter = Waiter::allocate(decision, parker, nodes);
     // SAFETY: the waiter stays allocated until it is retired: by the
     // completer that takes its callback, or below.
     let shared = unsafe { waiter.as_ref() };

@@ -8,11 +8,13 @@
 //! | `COMPLETE`                  | complete | outcome is a value                |
 //! | `COMPLETE \| FAILED`         | complete | outcome is a failure              |
 //! | `ABANDONED` (\| head)        | pending  | the last future is gone           |
+//! | `FORWARDED` (\| head)        | pending  | the promise was forwarded         |
+//! | `LINKED` \| block            | pending  | completing completes that block   |
 //!
-//! Nodes are aligned to 8 bytes, so the tags never clash with a head, and a
-//! pending word is the list's first link plus at most `ABANDONED`: unlinking
-//! the head is the same CAS as unlinking any other node (keeping the tag),
-//! and it fails once the word is complete.
+//! Nodes are aligned to 16 bytes, so the tags never clash with a head, and a
+//! pending word is the list's first link plus at most `ABANDONED` and
+//! `FORWARDED`: unlinking the head is the same CAS as unlinking any other
+//! node (keeping the tags), and it fails once the word is complete.
 //!
 //! Who owns what: while pending, any waiter may push its node (CAS) and any
 //! detacher may unlink a marked node (CAS); the promise alone may complete the
@@ -29,17 +31,35 @@
 //! tag, before it can complete. (A node of a consumer's wait stays linked
 //! there only if that wait was leaked with `mem::forget`: its waiter is
 //! leaked too, so the last future and the completer may still walk it.)
+//!
+//! `Promise::forward` (see `inner.rs`) adds two states. `FORWARDED` says
+//! the block's promise was forwarded: a forwarding node or a link, not a
+//! live promise, will complete it (a forward reads it to look for a cycle
+//! only where one can close). `LINKED`: a forward that takes a block's only
+//! future while nobody waits on it sets the word from null to a link to the
+//! block the forward completes (8-aligned, so `LINKED` reads its own tag
+//! bits only). The block then has no future and no waiter, and its promise
+//! alone owns it: completing, it frees the block and completes the linked
+//! one instead. Only the promise's completing RMW changes a linked word.
 
 use std::fmt;
 
 /// Tag bit: the future is complete and its outcome is published.
 const COMPLETE: usize = 0b01;
-/// Tag bit, only with `COMPLETE`: the outcome is a failure.
+/// Tag bit: with `COMPLETE`, the outcome is a failure; without it, the rest
+/// of the word is a link to another block (`LINKED`).
 const FAILED: usize = 0b10;
+/// Tag bits of a link (see the module docs).
+const LINKED: usize = FAILED;
 /// Tag bit, only while pending: no future is left; the promise frees.
 const ABANDONED: usize = 0b100;
-/// Every tag bit: a node pointer has none (nodes are 8-aligned).
-const TAGS: usize = COMPLETE | FAILED | ABANDONED;
+/// Tag bit, only while pending and not linked: the promise was forwarded.
+const FORWARDED: usize = 0b1000;
+/// Every tag bit of a pending word: a node pointer has none (nodes are
+/// 16-aligned).
+const TAGS: usize = COMPLETE | FAILED | ABANDONED | FORWARDED;
+/// The tag bits of a link: a block pointer is only 8-aligned.
+const LINK_TAGS: usize = COMPLETE | FAILED | ABANDONED;
 
 /// A decoded copy of the state word, whose pending value points to an `N`
 /// (the list's node type; the word knows nothing else of it).
@@ -85,7 +105,33 @@ impl<N> State<N> {
     /// Whether the future completed with a failure.
     #[inline]
     pub(crate) fn is_failure(self) -> bool {
-        self.0.addr() & FAILED != 0
+        self.0.addr() & (COMPLETE | FAILED) == COMPLETE | FAILED
+    }
+
+    /// The word that links to `block` (8-aligned).
+    #[inline]
+    pub(crate) fn linked_to(block: *mut ()) -> State<N> {
+        State(block.map_addr(|a| a | LINKED).cast())
+    }
+
+    /// The block this word links to, if it is a link.
+    #[inline]
+    pub(crate) fn link(self) -> Option<*mut ()> {
+        (self.0.addr() & (COMPLETE | LINKED) == LINKED)
+            .then(|| self.0.map_addr(|a| a & !LINK_TAGS).cast())
+    }
+
+    /// Whether the block's promise was forwarded (and the word is not a
+    /// link).
+    #[inline]
+    pub(crate) fn is_forwarded(self) -> bool {
+        self.0.addr() & (COMPLETE | LINKED | FORWARDED) == FORWARDED
+    }
+
+    /// The same pending word with `FORWARDED` set.
+    #[inline]
+    pub(crate) fn with_forwarded(self) -> State<N> {
+        State(self.0.map_addr(|a| a | FORWARDED))
     }
 
     /// Whether the last future went away before completion.
@@ -101,16 +147,17 @@ impl<N> State<N> {
     }
 
     /// The same pending word with `head` as its first node, its tag bits
-    /// (`ABANDONED`) kept: what unlinking the head writes.
+    /// (`ABANDONED`, `FORWARDED`) kept: what a push or unlinking the head
+    /// writes.
     #[inline]
     pub(crate) fn with_head(self, head: *mut N) -> State<N> {
         State(head.map_addr(|a| a | (self.0.addr() & TAGS)))
     }
 
-    /// The head of the waiter list; null when empty or complete.
+    /// The head of the waiter list; null when empty, complete or linked.
     #[inline]
     pub(crate) fn head(self) -> *mut N {
-        if self.is_complete() {
+        if self.0.addr() & (COMPLETE | LINKED) != 0 {
             std::ptr::null_mut()
         } else {
             self.0.map_addr(|a| a & !TAGS)
@@ -123,9 +170,10 @@ impl<N> fmt::Debug for State<N> {
         match (self.is_complete(), self.is_failure()) {
             (true, true) => f.write_str("Complete(failure)"),
             (true, false) => f.write_str("Complete(value)"),
+            (false, _) if self.link().is_some() => f.write_str("Linked"),
             (false, _) if self.is_abandoned() => write!(f, "Abandoned(head: {:p})", self.head()),
-            (false, _) if self.0.is_null() => f.write_str("Pending(no waiters)"),
-            (false, _) => write!(f, "Pending(head: {:p})", self.0),
+            (false, _) if self.head().is_null() => f.write_str("Pending(no waiters)"),
+            (false, _) => write!(f, "Pending(head: {:p})", self.head()),
         }
     }
 }

@@ -60,6 +60,16 @@ pub(crate) fn run(callbacks: Callbacks) -> Option<PanicPayload> {
     }
 }
 
+/// Runs `callback` on this thread at once, or queued for the run under way
+/// (see [`run`]); a panic resumes from here, once the run is over.
+pub(crate) fn run_now(callback: Callback) {
+    let mut callbacks = Callbacks::default();
+    callbacks.push(callback);
+    if let Some(payload) = run(callbacks) {
+        crate::unwind::resume(payload);
+    }
+}
+
 /// Runs the callbacks queued on this thread, if a run is under way: a
 /// blocking wait inside a callback calls this first, so it cannot wait for
 /// work queued behind it on its own thread. Their panics are kept for the

@@ -36,7 +36,13 @@ pub(crate) enum Parker {
 /// won it, or the registrar of a node its push never linked), so the cell is
 /// never accessed by two threads at once.
 #[derive(Debug)]
-pub(crate) struct CallbackSlot(UnsafeCell<Option<Callback>>);
+pub(crate) struct CallbackSlot {
+    /// The callback, until the notifier takes it.
+    callback: UnsafeCell<Option<Callback>>,
+    /// For a forward (`Promise::forward`): the block the callback completes;
+    /// null for a user's callback. Written before the waiter is shared.
+    forwards_to: *const (),
+}
 
 // SAFETY: the callback is `Send`, and by the invariant above only one thread
 // ever reaches the cell after the waiter is shared.
@@ -56,9 +62,13 @@ impl Parker {
         Parker::Task(ManuallyDrop::new(slot))
     }
 
-    /// A parker that hands `callback` to the notifier.
-    pub(crate) fn callback(callback: Callback) -> Parker {
-        Parker::Callback(CallbackSlot(UnsafeCell::new(Some(callback))))
+    /// A parker that hands `callback` to the notifier; `forwards_to` is
+    /// the block a forward's callback completes (null for others).
+    pub(crate) fn callback(callback: Callback, forwards_to: *const ()) -> Parker {
+        Parker::Callback(CallbackSlot {
+            callback: UnsafeCell::new(Some(callback)),
+            forwards_to,
+        })
     }
 
     /// Wakes the thread or the task, or hands back the callback to run, or
@@ -69,9 +79,11 @@ impl Parker {
             Parker::Ready(stack) => stack.push(index),
             Parker::Thread(thread) => thread.unpark(),
             Parker::Task(slot) => slot.wake(),
-            // SAFETY: this caller ended the decision, so it is the only one
-            // to reach the cell (`CallbackSlot`'s invariant).
-            Parker::Callback(slot) => return slot.0.with_mut(|cell| unsafe { (*cell).take() }),
+            Parker::Callback(slot) => {
+                // SAFETY: this caller ended the decision, so it is the only
+                // one to reach the cell (`CallbackSlot`'s invariant).
+                return slot.callback.with_mut(|cell| unsafe { (*cell).take() });
+            }
         }
         None
     }
@@ -164,6 +176,14 @@ impl Waiter {
     /// The nodes, in input order.
     pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// The block this waiter's callback completes, if it is a forward's.
+    pub(crate) fn forwards_to(&self) -> Option<*const ()> {
+        match &self.parker {
+            Parker::Callback(slot) if !slot.forwards_to.is_null() => Some(slot.forwards_to),
+            _ => None,
+        }
     }
 
     /// Called by a completer (or by registration) for the node at `index`.

@@ -432,3 +432,64 @@ fn dropped_as_completed_on_pending_futures_keep_memory_bounded() {
         assert!(order.next_timeout(Duration::ZERO).is_err());
     });
 }
+
+#[test]
+fn scala_si_7336_a_pending_loop_of_tail_calls_keeps_constant_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (first, head) = promise::<u64, ()>();
+    let mut p = first;
+    let mut baseline = None;
+    for i in 0..1_000_000 {
+        let (next, f) = promise::<u64, ()>();
+        p.forward(f);
+        p = next;
+        // The first rounds pay for this thread's epoch handle and worklist.
+        if i == 10 {
+            baseline = Some(live_allocs());
+        }
+        // Checked every 1000 calls: a leak of one allocation per call would
+        // be 1000 more; the slack is other tests' allocations meanwhile.
+        if let Some(baseline) = baseline.filter(|_| i % 1_000 == 0) {
+            let live = live_allocs();
+            assert!(
+                live <= baseline + 100,
+                "after {i} tail calls: {live} live allocations, {baseline} after 10"
+            );
+        }
+    }
+    p.set_result(7);
+    assert_eq!(head.get_result(), Ok(&7));
+}
+
+#[test]
+fn forwards_and_the_cycles_they_close_free_everything() {
+    no_hang("forwards", || {
+        assert_bounded("a forward to a shared future", |i| {
+            let (p, f) = promise::<u64, ()>();
+            let (q, g) = promise::<u64, ()>();
+            p.forward(g.clone());
+            q.set_result(i as u64);
+            assert_eq!(f.get_result(), Ok(&(i as u64)));
+        });
+        assert_bounded("a forward linking a sole future", |i| {
+            let (p, f) = promise::<u64, ()>();
+            let (q, g) = promise::<u64, ()>();
+            p.forward(g);
+            q.set_result(i as u64);
+            assert_eq!(f.get_result(), Ok(&(i as u64)));
+        });
+        assert_bounded("a promise forwarded to its own future", |_| {
+            let (p, f) = promise::<u64, ()>();
+            p.forward(f);
+        });
+        assert_bounded("a ring of three forwards", |_| {
+            let (pa, fa) = promise::<u64, ()>();
+            let (pb, fb) = promise::<u64, ()>();
+            let (pc, fc) = promise::<u64, ()>();
+            pa.forward(fb.clone());
+            pb.forward(fc.clone());
+            pc.forward(fa.clone());
+            assert!([fa, fb, fc].iter().all(|f| f.get_exception().is_some()));
+        });
+    });
+}
