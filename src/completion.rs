@@ -62,9 +62,20 @@ impl<'a, T, E> std::future::Future for Completion<'a, T, E> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let future = self.future;
-        ready!(poll_done(future.wait_list(), &mut self.registration, cx));
+        // Done before any registration: one load, nothing to undo.
+        let done = match &self.registration {
+            None => future.try_read(),
+            Some(_) => None,
+        };
+        let outcome = match done {
+            Some(outcome) => outcome,
+            None => {
+                ready!(poll_done(future.wait_list(), &mut self.registration, cx));
+                future.get_result()
+            }
+        };
         self.terminated = true;
-        Poll::Ready(future.get_result())
+        Poll::Ready(outcome)
     }
 }
 

@@ -431,11 +431,17 @@ impl<T, E> Future<T, E> {
 
     /// The outcome of a future known to be done.
     fn settled(&self) -> Result<&T, &Failure<E>> {
-        match self.inner().settled() {
-            Some(Ok(value)) => Ok(value),
-            Some(Err(traced)) => Err(&traced.failure),
+        match self.try_read() {
+            Some(outcome) => outcome,
             None => unreachable!("settled() is called only after the future is done"),
         }
+    }
+
+    /// The outcome if the future is done; never blocks.
+    #[inline]
+    pub(crate) fn try_read(&self) -> Option<Result<&T, &Failure<E>>> {
+        let outcome = self.inner().settled()?;
+        Some(outcome.map_err(|traced| &traced.failure))
     }
 }
 

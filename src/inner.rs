@@ -36,6 +36,45 @@ pub(crate) enum Indirect<T, E> {
     Forwarded(ReadHandle<T, E>),
 }
 
+impl<T, E> Indirect<T, E> {
+    /// The value or failure stored here or in the source.
+    #[cold]
+    fn settled(&self) -> Result<&T, &TracedFailure<E>> {
+        match self {
+            Indirect::Failed(traced) => Err(traced),
+            Indirect::Forwarded(source) => match source.outcome() {
+                Some(Ok(value)) => Ok(value),
+                // Never chained (see `Indirect`): this recurses once.
+                Some(Err(indirect)) => indirect.settled(),
+                None => unreachable!("a forward's source is complete"),
+            },
+        }
+    }
+
+    /// Whether [`Indirect::take`] can move the outcome out: a forwarded
+    /// one only from its source's last handle.
+    fn can_take(&self) -> bool {
+        match self {
+            Indirect::Failed(_) => true,
+            Indirect::Forwarded(source) => source.is_sole_future(),
+        }
+    }
+
+    /// The outcome stored here or in the source, moved out.
+    #[cold]
+    fn take(self) -> Result<T, TracedFailure<E>> {
+        match self {
+            Indirect::Failed(traced) => Err(traced),
+            Indirect::Forwarded(source) => match source.into_stored() {
+                Ok(Ok(value)) => Ok(value),
+                // Never chained (see `Indirect`): this recurses once.
+                Ok(Err(indirect)) => (*indirect).take(),
+                Err(_) => unreachable!("checked by `can_take`: the source's last handle"),
+            },
+        }
+    }
+}
+
 /// `failure` as an outcome, with a backtrace of the caller.
 pub(crate) fn failed<T, E>(failure: Failure<E>) -> Outcome<T, E> {
     let backtrace = Backtrace::capture();
@@ -111,14 +150,11 @@ pub(crate) fn pair<T, E>() -> (WriteHandle<T, E>, ReadHandle<T, E>) {
 impl<T, E> Inner<T, E> {
     /// The outcome, if the future is complete: its value or its failure,
     /// wherever it is stored.
+    #[inline]
     pub(crate) fn settled(&self) -> Option<Result<&T, &TracedFailure<E>>> {
         Some(match self.outcome()? {
             Ok(value) => Ok(value),
-            Err(indirect) => match &**indirect {
-                Indirect::Failed(traced) => Err(traced),
-                // Complete, and not forwarded itself: this recurses once.
-                Indirect::Forwarded(source) => return source.settled(),
-            },
+            Err(indirect) => indirect.settled(),
         })
     }
 
@@ -202,11 +238,23 @@ impl<T, E> Drop for Inner<T, E> {
     fn drop(&mut self) {
         if self.list.state().is_complete() {
             // SAFETY: complete means initialised (I1), and `&mut self` means
-            // no handle can read it any more.
-            self.outcome
-                .with_mut(|slot| unsafe { (*slot).assume_init_drop() });
+            // no handle can read it any more; it is read out once, here.
+            let outcome = self
+                .outcome
+                .with_mut(|slot| unsafe { (*slot).assume_init_read() });
+            if let Err(indirect) = outcome {
+                drop_indirect(indirect);
+            }
         }
     }
+}
+
+/// Drops a rare outcome out of line, so that freeing a block with a value
+/// inlines without the failure's drop.
+#[cold]
+#[inline(never)]
+fn drop_indirect<T, E>(indirect: Box<Indirect<T, E>>) {
+    drop(indirect);
 }
 
 /// A future's counted handle: cloning counts another future, dropping gives
@@ -258,25 +306,11 @@ impl<T, E> ReadHandle<T, E> {
     /// last future, and, for a forwarded future, its source's too.
     /// Otherwise gives the handle back.
     pub(crate) fn into_outcome(self) -> Result<Result<T, TracedFailure<E>>, Self> {
-        if let Some(Err(indirect)) = self.outcome() {
-            if let Indirect::Forwarded(source) = &**indirect {
-                if !source.is_sole_future() {
-                    return Err(self);
-                }
-            }
-        }
-        match self.into_stored()?.map_err(|indirect| *indirect) {
-            Ok(value) => Ok(Ok(value)),
-            Err(Indirect::Failed(traced)) => Ok(Err(traced)),
-            Err(Indirect::Forwarded(source)) => match source.into_stored() {
-                Ok(Ok(value)) => Ok(Ok(value)),
-                Ok(Err(indirect)) => match *indirect {
-                    Indirect::Failed(traced) => Ok(Err(traced)),
-                    Indirect::Forwarded(_) => unreachable!("a forward's source is not forwarded"),
-                },
-                // It was the source's last handle (checked above), and no
-                // handle can be made from one that only this outcome held.
-                Err(_) => unreachable!("a forward's sole source is taken"),
+        match self.outcome() {
+            Some(Err(indirect)) if !indirect.can_take() => Err(self),
+            _ => match self.into_stored()? {
+                Ok(value) => Ok(Ok(value)),
+                Err(indirect) => Ok((*indirect).take()),
             },
         }
     }

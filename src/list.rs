@@ -465,7 +465,8 @@ impl WaitList {
     /// # Safety
     /// Only the node's owner may call this, once, and `guard` must be held
     /// until the node is retired.
-    pub(crate) unsafe fn detach(&self, node: &Node, _guard: &Guard) {
+    #[inline]
+    pub(crate) unsafe fn detach(&self, node: &Node, guard: &Guard) {
         let target = std::ptr::from_ref(node).cast_mut();
         let state = self.state();
         if state.is_complete() {
@@ -494,6 +495,18 @@ impl WaitList {
                 return;
             }
         }
+        // SAFETY: the caller's guarantees, passed on.
+        unsafe { self.detach_marked(node, guard) }
+    }
+
+    /// `detach` when `node` is not alone at the head: mark it, then unlink
+    /// every marked node met walking from the word.
+    ///
+    /// # Safety
+    /// As [`WaitList::detach`].
+    #[cold]
+    unsafe fn detach_marked(&self, node: &Node, _guard: &Guard) {
+        let target = std::ptr::from_ref(node).cast_mut();
         // Mark: from now on `node.next` never changes and any walker may
         // unlink `node`. ORDERING: Relaxed, the mark publishes no data; the
         // unlinking CASes below order what matters.

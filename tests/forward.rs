@@ -228,3 +228,17 @@ fn a_cycle_of_linked_forwards_closed_through_the_first_future_breaks() {
     p.forward(observed.clone());
     assert_eq!(observed.get_result(), Err(&Failure::BrokenPromise));
 }
+
+#[test]
+fn a_forwarded_failure_moves_out_once_the_source_is_not_shared() {
+    let (p, f) = promise::<u64, String>();
+    let (q, g) = promise::<u64, String>();
+    p.forward(g.clone());
+    q.set_exception("lost".to_string());
+    let f = f.into_result().expect_err("the source is still shared");
+    drop(g);
+    assert_eq!(
+        f.into_result().ok(),
+        Some(Err(Failure::Exception("lost".to_string())))
+    );
+}
