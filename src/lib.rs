@@ -100,7 +100,8 @@
 //! | SDK `result(timeout)` | [`Future::result`] (borrowed), [`Future::value_timeout`] (owned error) |
 //! | SDK `id` | [`Future::id`] |
 //! | SDK `Future.wait(futures, timeout, return_when)` | [`wait`], [`wait_async`], [`ReturnWhen`] |
-//! | `concurrent.futures` `add_done_callback(fn)` | [`Future::add_done_callback`] |
+//! | `concurrent.futures` `add_done_callback(fn)`, NDB `add_callback` | [`Future::add_done_callback`] |
+//! | SDK tail calls (a function returns another call's future) | [`Promise::forward`] |
 //! | SDK `FunctionCallFailure`, `TimeoutError` | [`Failure`], [`ResultError::Timeout`], [`FutureError::is_timeout`] |
 //! | (the producer) | [`promise`], [`Promise::set_result`], [`Promise::set_exception`], [`Promise::run`] |
 //! | tokio `Sender::closed()`, oneshot `is_closed()` | [`Promise::is_abandoned`], [`Promise::wait_abandoned`], [`Promise::abandoned`] |
