@@ -208,7 +208,7 @@ fn callback_chain(n: usize) -> (forthcoming::Promise<u64, ()>, Future<u64, ()>) 
 
 #[test]
 fn a_chain_of_a_million_callbacks_completes_on_a_256_kib_stack() {
-    let n = scaled(1_000_000);
+    let n = common::CHAIN;
     let (first, last) = callback_chain(n);
     let completer = thread::Builder::new()
         .stack_size(256 * 1024)
@@ -223,7 +223,7 @@ fn a_chain_of_a_million_callbacks_completes_on_a_256_kib_stack() {
 
 #[test]
 fn a_callback_added_inside_a_callback_to_a_done_future_is_queued_not_nested() {
-    let n = scaled(1_000_000);
+    let n = common::CHAIN;
     let (p, f) = promise::<u64, ()>();
     p.set_result(0);
     let count = Arc::new(AtomicUsize::new(0));

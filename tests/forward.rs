@@ -7,7 +7,6 @@
 
 mod common;
 
-use common::scaled;
 use forthcoming::{Failure, Future, Promise, ReturnWhen, promise, wait, wait_any};
 use forthcoming_test_support::Drops;
 use std::sync::mpsc;
@@ -155,7 +154,7 @@ fn forward_chain(n: usize, shared: bool) -> Chain {
 
 #[test]
 fn chains_of_a_million_forwards_complete_on_a_256_kib_stack() {
-    let n = scaled(1_000_000);
+    let n = common::CHAIN;
     for shared in [false, true] {
         let (head, last, kept) = forward_chain(n, shared);
         let completer = thread::Builder::new()

@@ -36,6 +36,11 @@ pub(crate) fn pairs<T, E>(n: usize) -> Pairs<T, E> {
     (0..n).map(|_| promise()).unzip()
 }
 
+/// The length of the long chains (of callbacks, of forwards): a million
+/// natively, where they must run in constant stack; under Miri, which
+/// checks the code they run rather than their depth, two hundred.
+pub(crate) const CHAIN: usize = if cfg!(miri) { 200 } else { 1_000_000 };
+
 /// A loop count: `n` natively; under Miri, which runs about a thousand times
 /// slower, a hundredth of it (at least 2), still enough rounds to drive every
 /// path the test drives.
