@@ -2,6 +2,7 @@
 //! future is left to read the outcome.
 
 use crate::completion::poll_state;
+use crate::inner::Abandonable;
 use crate::list::{State, WaitList};
 use crate::registration::Registration;
 use std::fmt;
@@ -30,17 +31,20 @@ use std::task::{Context, Poll};
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Abandoned<'a> {
-    /// The list whose `ABANDONED` tag is awaited.
+    /// The promise's handle, which says where abandonment shows.
+    promise: &'a (dyn Abandonable + Sync),
+    /// The list registered on: `promise`'s abandonment list when it was.
     list: &'a WaitList,
     /// Present between the first `Pending` poll and readiness or drop.
     registration: Option<Registration<'a>>,
 }
 
 impl<'a> Abandoned<'a> {
-    /// Awaits the `ABANDONED` tag of `list`.
-    pub(crate) fn new(list: &'a WaitList) -> Abandoned<'a> {
+    /// Awaits the abandonment of `promise`'s futures.
+    pub(crate) fn new(promise: &'a (dyn Abandonable + Sync)) -> Abandoned<'a> {
         Abandoned {
-            list,
+            promise,
+            list: promise.abandonment_list(),
             registration: None,
         }
     }
@@ -51,7 +55,19 @@ impl std::future::Future for Abandoned<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        poll_state(this.list, &mut this.registration, cx, State::is_abandoned)
+        loop {
+            let ready = poll_state(this.list, &mut this.registration, cx, State::is_abandoned);
+            // A forward that took the promise's block for a link (its only
+            // future, while nobody waited) moved abandonment to the block
+            // the link leads to; a push onto the link fails. It happens
+            // once per link, so this loop ends.
+            let list = this.promise.abandonment_list();
+            if ready.is_ready() || std::ptr::eq(list, this.list) {
+                return ready;
+            }
+            this.registration = None;
+            this.list = list;
+        }
     }
 }
 

@@ -360,7 +360,9 @@ impl<T, E> Future<T, E> {
     /// Takes the outcome by value if the future is done and has no clone;
     /// otherwise gives the handle back. Never blocks. Once a wait has seen
     /// the future done, the promise is already out of the way, so a sole
-    /// future always succeeds here.
+    /// future succeeds here, unless it was forwarded
+    /// ([`Promise::forward`](crate::Promise::forward)) to a future that
+    /// still has other handles: its value is that one's.
     ///
     /// ```
     /// let (promise, future) = forthcoming::promise::<Vec<u8>, ()>();

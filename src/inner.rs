@@ -306,9 +306,16 @@ impl<T, E> ReadHandle<T, E> {
     /// last future, and, for a forwarded future, its source's too.
     /// Otherwise gives the handle back.
     pub(crate) fn into_outcome(self) -> Result<Result<T, TracedFailure<E>>, Self> {
+        if !self.is_sole_future() {
+            return Err(self);
+        }
+        // Sole and complete: nobody can reach a forward's source handle but
+        // through this outcome any more, so its count can only fall, and
+        // `can_take` stays true once seen true.
         match self.outcome() {
+            None => Err(self),
             Some(Err(indirect)) if !indirect.can_take() => Err(self),
-            _ => match self.into_stored()? {
+            Some(_) => match self.into_stored()? {
                 Ok(value) => Ok(Ok(value)),
                 Err(indirect) => Ok((*indirect).take()),
             },
@@ -368,7 +375,8 @@ pub(crate) struct WriteHandle<T, E> {
 // must be `Send`), and may drop the outcome if every future is gone. It
 // never hands out references to them.
 unsafe impl<T: Send, E: Send> Send for WriteHandle<T, E> {}
-// SAFETY: `&WriteHandle` offers only the id, which touches no `T` or `E`.
+// SAFETY: `&WriteHandle` offers only the id and the abandonment list and
+// tag, none of which touches a `T` or an `E`.
 unsafe impl<T, E> Sync for WriteHandle<T, E> {}
 
 impl<T, E> WriteHandle<T, E> {
@@ -385,10 +393,25 @@ impl<T, E> WriteHandle<T, E> {
         unsafe { self.inner.as_ref() }
     }
 
+    /// Whether every future is gone (one load, and one per link).
+    #[inline]
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.abandonment_list().state().is_abandoned()
+    }
+}
+
+/// Where a promise's abandonment shows, for [`crate::Abandoned`], which
+/// does not name `T` and `E`.
+pub(crate) trait Abandonable {
     /// The list whose `ABANDONED` tag says that no future is left: that of
-    /// the block this handle completes, at the end of its links (I3). The
-    /// producer's waits for abandonment register on it.
-    pub(crate) fn abandonment_list(&self) -> &WaitList {
+    /// the block the promise completes, at the end of its links (I3). It
+    /// changes when a forward links the promise's block; the producer's
+    /// waits for abandonment register on it.
+    fn abandonment_list(&self) -> &WaitList;
+}
+
+impl<T, E> Abandonable for WriteHandle<T, E> {
+    fn abandonment_list(&self) -> &WaitList {
         let mut block = self.inner();
         while let Some(target) = block.list.state().link() {
             // SAFETY: a link holds its target's promise part (I3), so the
@@ -398,13 +421,9 @@ impl<T, E> WriteHandle<T, E> {
         }
         &block.list
     }
+}
 
-    /// Whether every future is gone (one load, and one per link).
-    #[inline]
-    pub(crate) fn is_abandoned(&self) -> bool {
-        self.abandonment_list().state().is_abandoned()
-    }
-
+impl<T, E> WriteHandle<T, E> {
     /// Completes with `outcome` and wakes every waiter (see
     /// [`WriteHandle::complete_once`]).
     #[inline]
@@ -519,24 +538,32 @@ impl<T, E> WriteHandle<T, E> {
 
     /// Whether `block` waits, through forwards, for this handle's block
     /// to complete: whether it is a block that a forwarding node on this
-    /// block's list completes, or on the list of such a block, and so on.
+    /// block's list completes, or a link from it leads to, or one of those
+    /// from such a block, and so on.
     fn is_awaited_by(&self, block: *const ()) -> bool {
         let guard = epoch::pin();
         let mut to_visit = vec![self.inner.as_ptr().cast_const().cast::<()>()];
         while let Some(next) = to_visit.pop() {
             // SAFETY: `next` is this handle's block, or a block that a
-            // forwarding node on a visited list completes. That node holds
-            // the block's promise part (I2), and runs only once the visited
-            // block completes, which waits, node by node, on this handle's
-            // block: on this handle, which is here. So every visited block
-            // is alive, and its type is this one (a forward's source and
-            // target have the same `T` and `E`).
+            // forwarding node on a visited list completes, or a visited
+            // block links to. That node or link holds the block's promise
+            // part (I2, I3), and acts only once the visited block completes,
+            // which waits, step by step, on this handle's block: on this
+            // handle, which is here. So every visited block is alive, and
+            // its type is this one (a forward's source and target have the
+            // same `T` and `E`).
             let list = &unsafe { &*next.cast::<Inner<T, E>>() }.list;
             let mut found = false;
-            list.forward_targets(&guard, |target| {
+            let mut visit = |target: *const ()| {
                 found |= std::ptr::eq(target, block);
                 to_visit.push(target);
-            });
+            };
+            // A linked block's completion completes its link's target, which
+            // the link holds alive (I3).
+            if let Some(target) = list.state().link() {
+                visit(target.cast_const());
+            }
+            list.forward_targets(&guard, &mut visit);
             if found {
                 return true;
             }
@@ -554,6 +581,11 @@ impl<T, E> WriteHandle<T, E> {
         E: Send + Sync + 'static,
     {
         let root = self.into_root();
+        if root.inner().list.state().is_abandoned() {
+            // Nobody can read the outcome: let go of `source` now.
+            drop(source);
+            return root.complete(failed(Failure::BrokenPromise));
+        }
         root.inner().list.mark_forwarded();
         // `source` can wait on `root` only if its own promise was forwarded
         // too: only then is the walk of `root`'s waiting blocks needed.
@@ -581,17 +613,26 @@ impl<T, E> WriteHandle<T, E> {
 }
 
 impl<T, E> ReadHandle<T, E> {
-    /// Links this future's block to `root`'s, if this is its only future
-    /// and nobody waits on it: `root`'s promise part moves into the link
-    /// (I3), and this future is gone. Otherwise, hands both back (a failed
-    /// link means the block is complete, or shared, or waited on).
+    /// Links this future's block to `root`'s, if this is its only future:
+    /// `root`'s promise part moves into the link (I3), and this future is
+    /// gone; a producer waiting for the block's abandonment is woken to
+    /// look where the link leads. Otherwise, hands both back (the block is
+    /// complete, or shared).
     fn link_to(self, root: WriteHandle<T, E>) -> Result<(), (Self, WriteHandle<T, E>)> {
-        if !self.is_sole_future() || !self.list.try_link(root.inner.as_ptr().cast()) {
+        let linked = match self.is_sole_future() {
+            true => self.list.try_link(root.inner.as_ptr().cast()),
+            false => None,
+        };
+        let Some(woken) = linked else {
             return Err((self, root));
-        }
+        };
         // The block's promise owns it now (I3); the link owns `root`'s part.
         std::mem::forget(self);
         std::mem::forget(root);
+        // A producer's waker that panicked, once nothing is left to undo.
+        if let Some(payload) = woken.panic {
+            unwind::resume(payload);
+        }
         Ok(())
     }
 }

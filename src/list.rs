@@ -254,7 +254,8 @@ impl WaitList {
     }
 
     /// Links `node` at the head, or returns the state if the future is
-    /// already complete or abandoned (then `node` is not linked).
+    /// already complete or abandoned, or the word is a link (then `node` is
+    /// not linked).
     ///
     /// # Safety
     /// `node` must not be linked anywhere, must stay at its address, and must
@@ -264,9 +265,10 @@ impl WaitList {
         let mut head = self.word.load(Relaxed);
         loop {
             let state = State::from_raw(head);
-            // A consumer never finds `ABANDONED` (it borrows a future); the
-            // producer waiting for it finds its wait over.
-            if state.is_complete() || state.is_abandoned() {
+            // A consumer never finds `ABANDONED` or a link (it borrows a
+            // future); the producer waiting for abandonment finds its wait
+            // over, and looks again where the link leads.
+            if state.is_complete() || state.is_abandoned() || state.link().is_some() {
                 // ORDERING: the failed CAS or the load was Relaxed; re-read
                 // with Acquire so the caller may read the outcome.
                 return Err(self.state());
@@ -407,23 +409,65 @@ impl WaitList {
         false
     }
 
-    /// Links this pending block to `block` (see `state.rs`), if nobody
-    /// waits on it; returns whether it did. It fails once the word is
-    /// complete. Called by a forward that holds the block's only future, so
-    /// no waiter can appear and no other future can mark it abandoned.
-    pub(crate) fn try_link(&self, block: *mut ()) -> bool {
-        // ORDERING: Release orders the forwarding thread's uses of this
-        // block before the promise, which takes the link with an AcqRel
-        // swap (or reads it in `state` with Acquire), frees it; the promise
-        // re-reads the word before it reads the outcome.
-        self.word
-            .compare_exchange(
-                State::EMPTY.into_raw(),
+    /// Links this pending block to `block` (see `state.rs`); `None` if it
+    /// did not: the word is complete (or abandoned, which the caller's
+    /// future rules out). Called by a forward that holds the block's only
+    /// future, so no consumer can wait on it: a node linked here is the
+    /// producer's, waiting for abandonment (or a leaked wait's), and is
+    /// woken to look where the link leads. The first panic of its waker is
+    /// returned, for the caller to resume once the link is in place. A
+    /// `FORWARDED` block links too: whatever completes it follows the link.
+    pub(crate) fn try_link(&self, block: *mut ()) -> Option<Woken> {
+        let mut word = self.word.load(Relaxed);
+        loop {
+            let state = State::from_raw(word);
+            if state.is_complete() || state.is_abandoned() {
+                return None;
+            }
+            if !state.head().is_null() {
+                return self.link_watched(block);
+            }
+            // ORDERING: Release orders the forwarding thread's uses of this
+            // block before the promise, which takes the link with an AcqRel
+            // swap (or reads it in `state` with Acquire), frees it; the
+            // promise re-reads the word before it reads the outcome. A
+            // failure (a producer's push, the completion) retries.
+            match self.word.compare_exchange(
+                word,
                 State::linked_to(block).into_raw(),
                 Release,
                 Relaxed,
-            )
-            .is_ok()
+            ) {
+                Ok(_) => return Some(Woken::default()),
+                Err(current) => word = current,
+            }
+        }
+    }
+
+    /// `try_link` when nodes are linked: link, then wake them, pinned from
+    /// before the link as `abandon_watched` is.
+    #[cold]
+    fn link_watched(&self, block: *mut ()) -> Option<Woken> {
+        let guard = crate::epoch::pin();
+        // ORDERING: as in `try_link`; the Acquire also makes the pushed
+        // nodes (Released by their push) readable for the walk.
+        let linked = self.word.fetch_update(AcqRel, Acquire, |word| {
+            let state = State::from_raw(word);
+            (!state.is_complete() && !state.is_abandoned())
+                .then(|| State::linked_to(block).into_raw())
+        });
+        let word = linked.ok()?;
+        // After the link no push succeeds, so the list walked is the whole
+        // list; what this walk reaches is freed no earlier than `guard` is
+        // dropped.
+        let wakeups = Wakeups {
+            guard: Some(guard),
+            head: State::from_raw(word).head(),
+            failed: false,
+            abandoned: false,
+            linked: None,
+        };
+        Some(wakeups.wake_all())
     }
 
     /// Sets `FORWARDED` (see `state.rs`): the block's promise was forwarded.

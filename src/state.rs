@@ -167,13 +167,28 @@ impl<N> State<N> {
 
 impl<N> fmt::Debug for State<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.is_complete(), self.is_failure()) {
-            (true, true) => f.write_str("Complete(failure)"),
-            (true, false) => f.write_str("Complete(value)"),
-            (false, _) if self.link().is_some() => f.write_str("Linked"),
-            (false, _) if self.is_abandoned() => write!(f, "Abandoned(head: {:p})", self.head()),
-            (false, _) if self.head().is_null() => f.write_str("Pending(no waiters)"),
-            (false, _) => write!(f, "Pending(head: {:p})", self.head()),
+        if self.is_complete() {
+            let outcome = if self.is_failure() {
+                "failure"
+            } else {
+                "value"
+            };
+            return write!(f, "Complete({outcome})");
+        }
+        if self.link().is_some() {
+            return f.write_str("Linked");
+        }
+        f.write_str(if self.is_abandoned() {
+            "Abandoned("
+        } else {
+            "Pending("
+        })?;
+        if self.is_forwarded() {
+            f.write_str("forwarded, ")?;
+        }
+        match self.head() {
+            head if head.is_null() => f.write_str("no waiters)"),
+            head => write!(f, "head: {head:p})"),
         }
     }
 }

@@ -241,3 +241,41 @@ fn a_forwarded_failure_moves_out_once_the_source_is_not_shared() {
         Some(Err(Failure::Exception("lost".to_string())))
     );
 }
+
+#[test]
+fn abandonment_waits_started_before_a_link_follow_it() {
+    use forthcoming_test_support::{CountingWaker, poll_with};
+    let (p, f) = promise::<u64, String>();
+    let (q, g) = promise::<u64, String>();
+    let mut abandoned = p.abandoned();
+    // `f` is the only handle and unwaited: `p`'s block becomes a link to
+    // `q`'s, so `p` is abandoned once `g` is gone.
+    q.forward(f);
+    let (wakes, waker) = CountingWaker::new();
+    assert!(poll_with(&mut abandoned, &waker).is_pending());
+    assert!(!p.wait_abandoned(Some(std::time::Duration::ZERO)));
+    drop(g);
+    assert_eq!(wakes.wakes(), 1);
+    assert!(poll_with(&mut abandoned, &waker).is_ready());
+    assert!(p.wait_abandoned(None));
+    drop(abandoned);
+    p.set_result(5);
+}
+
+#[test]
+fn inner_first_chains_link_too() {
+    // Each promise forwards to the previous one's future, whose promise has
+    // forwarded already: the blocks link one to the next.
+    let (innermost, mut future) = promise::<u64, String>();
+    for _ in 0..common::CHAIN {
+        let (p, f) = promise::<u64, String>();
+        p.forward(future);
+        future = f;
+    }
+    assert!(
+        !format!("{future:?}").contains("head"),
+        "no forwarding node waits on it"
+    );
+    innermost.set_result(9);
+    assert_eq!(future.get_result(), Ok(&9));
+}

@@ -1,6 +1,7 @@
 //! Loom models of `Promise::forward`: a link racing the source's promise,
-//! a link racing the last future's drop, a forwarding node racing the
-//! completion, and a chain of forwards completing across two threads.
+//! the last future's drop, and a producer parked for abandonment; a
+//! forwarding node racing the completion; a chain of forwards completing
+//! across two threads; `into_result` racing a forward of a clone.
 #![cfg(forthcoming_loom)]
 
 use forthcoming::promise;
@@ -78,5 +79,41 @@ fn forward_chain_completes_across_two_threads() {
         assert_eq!(f1.get_result(), Ok(&5));
         completer.join().unwrap();
         drop((f2, f3));
+    });
+}
+
+#[test]
+fn link_races_a_parked_wait_for_abandonment() {
+    explore(1700, || {
+        let (p, f) = promise::<u32, ()>();
+        let (q, g) = promise::<u32, ()>();
+        let linker = thread::spawn(move || {
+            q.forward(f); // links `p`'s block to `q`'s, unless `p` waits first
+            drop(g);
+        });
+        // An untimed wait: loom reports a deadlock if it waits where the
+        // abandonment no longer shows.
+        assert!(p.wait_abandoned(None));
+        linker.join().unwrap();
+    });
+}
+
+#[test]
+fn into_result_races_a_forward_of_a_clone() {
+    explore(130, || {
+        let (p, f) = promise::<u32, ()>();
+        let (q, g) = promise::<u32, ()>();
+        p.forward(g.clone());
+        q.set_result(1);
+        drop(g);
+        let (r, h) = promise::<u32, ()>();
+        let clone = f.clone();
+        let forwarder = thread::spawn(move || r.forward(clone));
+        // Never a panic: the value, or the future back.
+        if let Ok(outcome) = f.into_result() {
+            assert_eq!(outcome, Ok(1));
+        }
+        forwarder.join().unwrap();
+        assert_eq!(h.get_result(), Ok(&1));
     });
 }
