@@ -3,9 +3,9 @@
 //! completers push onto a lock-free ready stack (see `ready.rs`).
 
 use crate::group::Scan;
-use crate::ready::ReadyStack;
+use crate::ready::{ReadyStack, Unparker};
 use crate::registration::{Registration, deadline_after};
-use crate::sync::{self, Thread, thread};
+use crate::sync::{self, thread};
 use crate::timeout::Timeout;
 use crate::trampoline;
 use crate::waitable::Waitable;
@@ -13,7 +13,7 @@ use futures_core::{FusedStream, Stream};
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// The state both flavours share.
@@ -104,19 +104,6 @@ impl<'a> Order<'a> {
                 }
             }
         }
-    }
-}
-
-/// Wakes a blocked consumer.
-struct Unparker(Thread);
-
-impl Wake for Unparker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
     }
 }
 

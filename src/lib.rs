@@ -97,6 +97,7 @@
 //! | NDB `wait()` | [`Future::wait`], [`Future::wait_timeout`], [`Future::wait_deadline`] |
 //! | NDB `wait_any`, `wait_all` | [`wait_any`], [`wait_all`] (and `_async`) |
 //! | `concurrent.futures.as_completed` | [`as_completed`], [`as_completed_async`] |
+//! | NDB `QueueFuture`, dask `as_completed(...).add` | [`CompletionQueue`] |
 //! | SDK `result(timeout)` | [`Future::result`] (borrowed), [`Future::value_timeout`] (owned error) |
 //! | SDK `id` | [`Future::id`] |
 //! | SDK `Future.wait(futures, timeout, return_when)` | [`wait`], [`wait_async`], [`ReturnWhen`] |
@@ -210,6 +211,7 @@ mod registration;
 mod abandoned;
 mod as_completed;
 mod completion;
+mod completion_queue;
 mod future;
 mod future_error;
 mod group;
@@ -220,6 +222,7 @@ mod waitable;
 pub use abandoned::Abandoned;
 pub use as_completed::{AsCompleted, AsCompletedAsync, as_completed, as_completed_async};
 pub use completion::{Completion, OwnedCompletion};
+pub use completion_queue::CompletionQueue;
 pub use failure::{Failure, Panic, ResultError};
 pub use future::Future;
 pub use future_error::FutureError;
@@ -273,6 +276,9 @@ mod compile_time {
     assert_impl_all!(AsCompleted<'static>: Send, Sync, ExactSizeIterator);
     assert_impl_all!(AsCompletedAsync<'static>: Send, Sync, Unpin, futures_core::stream::FusedStream);
     assert_impl_all!(WaitAll<'static>: Send, Sync, Unpin);
+    assert_impl_all!(CompletionQueue<u64, String>: Send, Sync, Unpin, futures_core::Stream);
+    assert_impl_all!(CompletionQueue<std::marker::PhantomPinned, ()>: Unpin);
+    assert_not_impl_any!(CompletionQueue<Cell<u8>, ()>: Send, Sync);
     assert_impl_all!(Wait<'static>: Send, Sync, Unpin);
     // The shared block of a `u64` future: state word, count, id and a
     // two-word outcome (a failure is boxed), so the word and the value share

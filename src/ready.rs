@@ -1,5 +1,8 @@
-//! A ready stack: the lock-free multi-producer, single-consumer stack of
-//! positions that `as_completed` takes its completions from. Completers
+//! Ready stacks: the lock-free stacks completions are pushed onto, in
+//! completion order, for `as_completed` and `CompletionQueue`.
+//!
+//! [`ReadyStack`] is the multi-producer, single-consumer stack of positions
+//! that `as_completed` takes its completions from. Completers
 //! push the position of their node; the consumer takes the whole stack with
 //! one swap, and sleeps (flagging the word `PARKED`) only when it is empty.
 //!
@@ -25,10 +28,29 @@
 //! and the push's `Acquire`, so a pusher that sees `PARKED` sees the waker
 //! registered before it (atomic-waker orders its own slot too).
 
-use crate::sync::{self, AtomicUsize, AtomicWaker};
+use crate::sync::{self, AtomicPtr, AtomicUsize, AtomicWaker, Thread};
+use crate::waiter::Waiter;
+use crossbeam_epoch::Guard;
 use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
-use std::task::Waker;
+use std::task::{Wake, Waker};
+
+/// Wakes a consumer blocked in a thread: the waker a blocking take
+/// registers on a ready stack.
+#[derive(Debug)]
+pub(crate) struct Unparker(pub(crate) Thread);
+
+impl Wake for Unparker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
 
 /// Flag on the top: the consumer found the stack empty and sleeps.
 const PARKED: usize = 1 << (usize::BITS - 1);
@@ -109,5 +131,175 @@ impl ReadyStack {
     /// freeing it later runs no user code.
     pub(crate) fn take_waker(&self) -> Option<Waker> {
         sync::take_waker(&self.waker)
+    }
+}
+
+/// A growing ready stack: the lock-free multi-producer, single-consumer
+/// stack of waiters that a `CompletionQueue` takes its completions from,
+/// intrusive over the waiters (each links the next through its
+/// [`QueueLink`]). One waiter per pushed future, so the set can grow while
+/// the consumer drains it.
+///
+/// # Protocol
+/// As [`ReadyStack`], with a waiter's address for a position:
+/// - *Push* (a completer, from `Parker::wake`, pinned): `link.next = top`,
+///   then CAS the top from `top` to the waiter. A waiter's one node is
+///   notified once, so it is pushed at most once, and the push is ABA-safe
+///   (waiters are never reused: freed only through the epoch).
+/// - *Take* (the consumer): one swap of the top to null takes the chain;
+///   the consumer then owns every `next` in it and reverses it in place, so
+///   it hands the futures back oldest first. It retires each taken waiter
+///   through the epoch (a completer still pinned in its push may read it).
+/// - *Sleep*: register the waker, then CAS the top from null to `PARKED`;
+///   a push that replaces `PARKED` wakes the waker.
+/// - *Drop* (the queue, pinned): detach every waiter not yet taken, retire
+///   them, take the waker out and retire the stack itself through the
+///   epoch: a completer pinned before the detach may still push onto it.
+///
+/// # Orderings
+/// As [`ReadyStack`]: the push's `AcqRel` CAS publishes the link and the
+/// completion (the future's word was swapped complete before the walk that
+/// pushes) to the take's `Acquire` swap, and sees the waker registered
+/// before the sleep's `Release` CAS.
+#[derive(Debug)]
+pub(crate) struct QueueStack {
+    /// The newest waiter pushed and not taken (null: empty), with the
+    /// [`PARKED_TAG`] bit.
+    top: AtomicPtr<Waiter>,
+    /// The consumer's waker, as [`ReadyStack`]'s: taken out before the
+    /// stack is retired, never dropped.
+    waker: ManuallyDrop<AtomicWaker>,
+}
+
+/// Flag on [`QueueStack`]'s top: the consumer found it empty and sleeps.
+/// Waiters are at least 8-aligned, so the bit is never an address's.
+const PARKED_TAG: usize = 1;
+
+/// A waiter's place in a [`QueueStack`]: its parker, for a future in a
+/// `CompletionQueue`.
+#[derive(Debug)]
+pub(crate) struct QueueLink {
+    /// The stack the completion pushes onto; it outlives every waiter
+    /// pushed on it (both are retired through the epoch, the stack last).
+    stack: *const QueueStack,
+    /// The waiter pushed before this one (older), while on the stack.
+    next: AtomicPtr<Waiter>,
+    /// Which of the queue's slots holds the future.
+    slot: usize,
+}
+
+impl QueueLink {
+    /// A link to `stack` for the future in `slot`.
+    pub(crate) fn new(stack: NonNull<QueueStack>, slot: usize) -> QueueLink {
+        QueueLink {
+            stack: stack.as_ptr(),
+            next: AtomicPtr::new(std::ptr::null_mut()),
+            slot,
+        }
+    }
+
+    /// Pushes `waiter` (whose parker is this link) onto the stack.
+    pub(crate) fn push(&self, waiter: &Waiter) {
+        // SAFETY: the notifier is pinned and reached `waiter` through a list
+        // it took while pinned, so the queue had not yet retired the stack,
+        // which is freed only after this thread unpins.
+        unsafe { (*self.stack).push(waiter, self) }
+    }
+}
+
+impl QueueStack {
+    /// An empty stack, leaked: freed by [`QueueStack::retire`].
+    pub(crate) fn allocate() -> NonNull<QueueStack> {
+        NonNull::from(Box::leak(Box::new(QueueStack {
+            top: AtomicPtr::new(std::ptr::null_mut()),
+            waker: ManuallyDrop::new(AtomicWaker::new()),
+        })))
+    }
+
+    /// Pushes `waiter`, whose parker is `link`, waking the consumer if it
+    /// sleeps.
+    fn push(&self, waiter: &Waiter, link: &QueueLink) {
+        let new = std::ptr::from_ref(waiter).cast_mut();
+        // ORDERING: Relaxed: the CAS below orders everything.
+        let mut top = self.top.load(Relaxed);
+        loop {
+            // ORDERING: Relaxed, published by the Release CAS below.
+            link.next.store(top.map_addr(|a| a & !PARKED_TAG), Relaxed);
+            // ORDERING: Release publishes the link and the completion to the
+            // consumer's Acquire swap; Acquire pairs with the Release CAS
+            // that set `PARKED_TAG` after registering the waker.
+            match self.top.compare_exchange_weak(top, new, AcqRel, Relaxed) {
+                Ok(_) => break,
+                Err(current) => top = current,
+            }
+        }
+        if top.addr() & PARKED_TAG != 0 {
+            self.waker.wake();
+        }
+    }
+
+    /// Takes every waiter pushed, oldest first: calls `each` with each one's
+    /// slot, in the order they were pushed.
+    pub(crate) fn take(&self, mut each: impl FnMut(usize)) {
+        // ORDERING: Acquire pairs with the Release of every push it takes.
+        let newest = self.top.swap(std::ptr::null_mut(), Acquire);
+        let mut cursor = newest.map_addr(|a| a & !PARKED_TAG);
+        // Reverse the chain in place: after the swap no pusher touches it.
+        let mut oldest: *mut Waiter = std::ptr::null_mut();
+        // SAFETY: every waiter on the chain was pushed by a completion and
+        // is retired by the queue only once this take hands back its slot
+        // (`each` below), so it is alive.
+        while let Some(waiter) = unsafe { cursor.as_ref() } {
+            let link = waiter.parker().queue_link().expect("a queue's waiter");
+            // ORDERING: Relaxed: ordered by the swap's Acquire above, and
+            // the consumer alone reads and writes `next` after it.
+            cursor = link.next.load(Relaxed);
+            link.next.store(oldest, Relaxed);
+            oldest = std::ptr::from_ref(waiter).cast_mut();
+        }
+        let mut cursor = oldest;
+        // SAFETY: as above.
+        while let Some(waiter) = unsafe { cursor.as_ref() } {
+            let link = waiter.parker().queue_link().expect("a queue's waiter");
+            // ORDERING: Relaxed: written by this thread in the loop above.
+            cursor = link.next.load(Relaxed);
+            each(link.slot);
+        }
+    }
+
+    /// Prepares to sleep, as [`ReadyStack::prepare_sleep`]: `false` if a
+    /// waiter arrived meanwhile, to take instead of sleeping.
+    pub(crate) fn prepare_sleep(&self, waker: &Waker) -> bool {
+        sync::register_waker(&self.waker, waker);
+        let parked = std::ptr::without_provenance_mut(PARKED_TAG);
+        // ORDERING: Release publishes the registration to the pusher that
+        // sees `PARKED_TAG`; Acquire on failure: a waiter to take.
+        match self
+            .top
+            .compare_exchange(std::ptr::null_mut(), parked, AcqRel, Acquire)
+        {
+            Ok(_) => true,
+            Err(top) => top == parked,
+        }
+    }
+
+    /// Takes the consumer's waker out before the stack is retired.
+    pub(crate) fn take_waker(&self) -> Option<Waker> {
+        sync::take_waker(&self.waker)
+    }
+
+    /// Frees the stack once every pinned thread has unpinned.
+    ///
+    /// # Safety
+    /// `this` comes from [`QueueStack::allocate`], is retired once, after
+    /// every waiter that links to it was detached (so no thread pinning
+    /// from now on can reach it).
+    pub(crate) unsafe fn retire(this: NonNull<QueueStack>, guard: &Guard) {
+        let retired = this.as_ptr();
+        // SAFETY: threads pinned earlier hold the epoch back until they
+        // unpin, and no later one reaches the stack (the caller's
+        // guarantee); it was allocated by `Box`, is retired once, and its
+        // drop runs no user code (the waker slot is never dropped).
+        unsafe { guard.defer_unchecked(move || drop(Box::from_raw(retired))) };
     }
 }

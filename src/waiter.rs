@@ -5,7 +5,7 @@
 use crate::callback::Callback;
 use crate::decision::Decision;
 use crate::list::Node;
-use crate::ready::ReadyStack;
+use crate::ready::{QueueLink, ReadyStack};
 use crate::sync::{self, AtomicWaker, Thread, UnsafeCell, thread};
 use crossbeam_epoch::Guard;
 use std::mem::ManuallyDrop;
@@ -29,6 +29,9 @@ pub(crate) enum Parker {
     /// A consumer taking completions in order: each notification pushes
     /// its position (see `ready.rs`).
     Ready(Box<ReadyStack>),
+    /// A future in a `CompletionQueue`: the notification pushes the waiter
+    /// itself onto the queue's stack (see `ready.rs`).
+    Queued(QueueLink),
 }
 
 /// A callback waiting for its future. Invariant: only the one caller whose
@@ -72,11 +75,13 @@ impl Parker {
     }
 
     /// Wakes the thread or the task, or hands back the callback to run, or
-    /// pushes `index` on the ready stack. Called once per decision ended
-    /// (for a ready stack, once per node), by the notifier that ended it.
-    fn wake(&self, index: usize) -> Option<Callback> {
+    /// pushes `index` on the ready stack, or `waiter` (whose parker this
+    /// is) on the queue's. Called once per decision ended (for a ready
+    /// stack, once per node), by the notifier that ended it.
+    fn wake(&self, waiter: &Waiter, index: usize) -> Option<Callback> {
         match self {
             Parker::Ready(stack) => stack.push(index),
+            Parker::Queued(link) => link.push(waiter),
             Parker::Thread(thread) => thread.unpark(),
             Parker::Task(slot) => slot.wake(),
             Parker::Callback(slot) => {
@@ -94,9 +99,18 @@ impl Parker {
     /// owns and drops the waker).
     pub(crate) fn take_waker(&self) -> Option<Waker> {
         match self {
-            Parker::Thread(_) | Parker::Callback(_) => None,
+            // A queue's waker is its stack's, taken out by the queue.
+            Parker::Thread(_) | Parker::Callback(_) | Parker::Queued(_) => None,
             Parker::Task(slot) => sync::take_waker(slot),
             Parker::Ready(stack) => stack.take_waker(),
+        }
+    }
+
+    /// The waiter's link in a queue's stack, for a future in a queue.
+    pub(crate) fn queue_link(&self) -> Option<&QueueLink> {
+        match self {
+            Parker::Queued(link) => Some(link),
+            _ => None,
         }
     }
 
@@ -191,7 +205,7 @@ impl Waiter {
     /// callback, it is handed back for the caller to run (unpinned).
     pub(crate) fn notify(&self, index: usize, failed: bool) -> Option<Callback> {
         if self.decision.notify(index, failed) {
-            self.parker.wake(index)
+            self.parker.wake(self, index)
         } else {
             None
         }

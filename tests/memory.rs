@@ -32,7 +32,12 @@ const SLACK_BYTES: usize = 512 * 1024;
 
 /// Runs `op(i)` for `ITERATIONS` iterations and checks that live memory after
 /// all of them is within a constant of live memory after 10k of them.
-fn assert_bounded(what: &str, mut op: impl FnMut(usize)) {
+fn assert_bounded(what: &str, op: impl FnMut(usize)) {
+    assert_bounded_over(ITERATIONS, what, op);
+}
+
+/// [`assert_bounded`] over `iterations` (at least 10k) iterations.
+fn assert_bounded_over(iterations: usize, what: &str, mut op: impl FnMut(usize)) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for i in 0..1_000 {
         op(i); // warm-up: epoch registration, thread-locals, lazy statics
@@ -41,16 +46,16 @@ fn assert_bounded(what: &str, mut op: impl FnMut(usize)) {
         op(i);
     }
     let (allocs_10k, bytes_10k) = (live_allocs(), live_bytes());
-    for i in 10_000..ITERATIONS {
+    for i in 10_000..iterations {
         op(i);
     }
-    let (allocs_100k, bytes_100k) = (live_allocs(), live_bytes());
-    let grown_allocs = allocs_100k.saturating_sub(allocs_10k);
-    let grown_bytes = bytes_100k.saturating_sub(bytes_10k);
+    let (allocs_end, bytes_end) = (live_allocs(), live_bytes());
+    let grown_allocs = allocs_end.saturating_sub(allocs_10k);
+    let grown_bytes = bytes_end.saturating_sub(bytes_10k);
     assert!(
         grown_allocs < SLACK_ALLOCS && grown_bytes < SLACK_BYTES,
         "{what}: live memory grew by {grown_allocs} allocations / {grown_bytes} bytes \
-         from 10k to {ITERATIONS} iterations ({allocs_10k} -> {allocs_100k} allocations)"
+         from 10k to {iterations} iterations ({allocs_10k} -> {allocs_end} allocations)"
     );
 }
 
@@ -491,5 +496,26 @@ fn forwards_and_the_cycles_they_close_free_everything() {
             pc.forward(fa.clone());
             assert!([fa, fb, fc].iter().all(|f| f.get_exception().is_some()));
         });
+    });
+}
+
+#[test]
+fn a_million_futures_through_one_completion_queue_keep_memory_flat() {
+    no_hang("completion queue", || {
+        // Sixteen futures stay pending at every step, so each push links a
+        // registration and each take retires one.
+        let mut queue = forthcoming::CompletionQueue::<u64, ()>::new();
+        let mut window = std::collections::VecDeque::new();
+        assert_bounded_over(1_000_000, "push, complete one, take one", |i| {
+            let (p, f) = promise::<u64, ()>();
+            queue.push(f);
+            window.push_back(p);
+            if window.len() > 16 {
+                window.pop_front().unwrap().set_result(i as u64);
+                let done = queue.wait_next().unwrap();
+                assert_eq!(done.get_result(), Ok(&(i as u64)));
+            }
+        });
+        assert_eq!(queue.len(), 16);
     });
 }

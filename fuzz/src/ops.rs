@@ -6,9 +6,14 @@ use super::common::{
     When, decode, fmt_ops, pick, satisfied, split, trace,
 };
 use arbitrary::Arbitrary;
-use forthcoming::{FutureId, ResultError, Waitable, promise, wait, wait_all, wait_any};
-use forthcoming_test_support::{Drops, assert_partition};
+use forthcoming::{
+    CompletionQueue, FutureId, ResultError, Waitable, as_completed, promise, wait, wait_all,
+    wait_any,
+};
+use forthcoming_test_support::{Drops, Tracked, assert_partition};
+use std::collections::VecDeque;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// At most this many live future handles (clones included).
@@ -90,6 +95,29 @@ pub enum Op {
         /// Pass the inputs as `&dyn Waitable`.
         as_dyn: bool,
     },
+    /// `Promise::is_abandoned` on a pair's promise, if it is still there.
+    IsAbandoned {
+        /// The pair.
+        p: u8,
+    },
+    /// `as_completed(set)`: the positions done at the call, ascending,
+    /// taken with `next_timeout(ZERO)`, then a time-out (or the end).
+    AsCompleted {
+        /// The inputs.
+        set: Vec<u8>,
+    },
+    /// `CompletionQueue::push`: moves a future handle into the queue.
+    QueuePush {
+        /// The handle.
+        f: u8,
+    },
+    /// `CompletionQueue::wait_next_timeout(ZERO)`: the handle comes back.
+    QueueTake,
+    /// `Future::add_done_callback`: the callback records its pair.
+    AddCallback {
+        /// The handle.
+        f: u8,
+    },
 }
 
 /// A decoded input: the op sequence.
@@ -136,6 +164,18 @@ struct World {
     futures: Vec<(usize, Fut)>,
     /// Time-out budget.
     budget: Budget,
+    /// The queue that `QueuePush` and `QueueTake` use.
+    queue: CompletionQueue<Tracked, Tracked>,
+    /// The model of the queue: pairs pushed and pending, by push.
+    queue_pending: Vec<usize>,
+    /// The model of the queue: pairs complete, in completion order.
+    queue_ready: VecDeque<usize>,
+    /// Pairs of the callbacks added and not run yet.
+    callbacks: Vec<usize>,
+    /// Pairs of the callbacks that must have run, in any order.
+    callbacks_due: Vec<usize>,
+    /// Pairs of the callbacks that ran, as they recorded them.
+    callbacks_ran: Arc<Mutex<Vec<usize>>>,
 }
 
 /// Runs the ops against the crate and the model; panics on any difference.
@@ -145,6 +185,12 @@ pub fn run(input: &Input) {
         pairs: Vec::new(),
         futures: Vec::new(),
         budget: Budget::new(BUDGET_MICROS),
+        queue: CompletionQueue::new(),
+        queue_pending: Vec::new(),
+        queue_ready: VecDeque::new(),
+        callbacks: Vec::new(),
+        callbacks_due: Vec::new(),
+        callbacks_ran: Arc::default(),
     };
     for (step, op) in input.ops.iter().take(MAX_OPS).enumerate() {
         trace(format_args!("[ops] {step:3}: {op:?}"));
@@ -155,8 +201,10 @@ pub fn run(input: &Input) {
         log,
         pairs,
         futures,
+        queue,
         ..
     } = world;
+    drop(queue);
     drop(futures);
     drop(pairs);
     log.assert_all_dropped_once();
@@ -171,6 +219,26 @@ impl World {
                 pair.expected.as_ref().map(Expected::is_failure)
             })
             .collect()
+    }
+
+    /// Handles on `pair` anywhere: in `futures`, in the queue, in callbacks
+    /// not run yet.
+    fn holders(&self, pair: usize) -> usize {
+        let futures = self.futures.iter().filter(|(p, _)| *p == pair).count();
+        let queued = self.queue_pending.iter().chain(&self.queue_ready);
+        let callbacks = self.callbacks.iter();
+        futures + queued.chain(callbacks).filter(|&&p| p == pair).count()
+    }
+
+    /// The model's side of completing `pair`: its callbacks run, and its
+    /// futures in the queue become ready, in completion order.
+    fn completed(&mut self, pair: usize) {
+        let (run, left) = self.callbacks.iter().partition(|&&p| p == pair);
+        self.callbacks = left;
+        self.callbacks_due.extend::<Vec<usize>>(run);
+        let (ready, pending) = self.queue_pending.iter().partition(|&&p| p == pair);
+        self.queue_pending = pending;
+        self.queue_ready.extend::<Vec<usize>>(ready);
     }
 
     /// The expected outcome of the pair of handle `f`.
@@ -228,6 +296,7 @@ impl World {
                     let expected = how.complete(promise, &self.log, |_| {});
                     trace(format_args!("      pair {p} completed: {expected:?}"));
                     self.pairs[p].expected = Some(expected);
+                    self.completed(p);
                 }
             }
             Op::ResultNow { f } => {
@@ -273,7 +342,7 @@ impl World {
             Op::IntoResult { f } => {
                 let Some(f) = pick(f, futures) else { return };
                 let (pair, future) = self.futures.remove(f);
-                let handles = self.futures.iter().filter(|(p, _)| *p == pair).count();
+                let handles = self.holders(pair);
                 let expected = self.pairs[pair].expected.clone();
                 match (future.into_result(), expected) {
                     (Ok(outcome), Some(expected)) if handles == 0 => {
@@ -355,6 +424,78 @@ impl World {
                     wait_all(refs);
                 }
             }
+            Op::IsAbandoned { p } => {
+                let Some(p) = pick(p, self.pairs.len()) else {
+                    return;
+                };
+                let holders = self.holders(p);
+                if let Some(promise) = &self.pairs[p].promise {
+                    trace(format_args!("      pair {p}: {holders} handles"));
+                    assert_eq!(promise.is_abandoned(), holders == 0, "is_abandoned");
+                }
+            }
+            Op::AsCompleted { ref set } => {
+                let set = self.resolve(set);
+                let states = self.states(&set);
+                let (done, not_done) = split(&states);
+                trace(format_args!(
+                    "      as_completed(handles {set:?}), states {states:?}"
+                ));
+                let mut order = as_completed(self.refs(&set));
+                for position in done {
+                    assert_eq!(order.next_timeout(Duration::ZERO), Ok(Some(position)));
+                }
+                let end = if not_done.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(forthcoming::Timeout)
+                };
+                assert_eq!(order.next_timeout(Duration::ZERO), end, "as_completed");
+            }
+            Op::QueuePush { f } => {
+                let Some(f) = pick(f, futures) else { return };
+                let (pair, future) = self.futures.remove(f);
+                trace(format_args!("      push handle {f} (pair {pair})"));
+                self.queue.push(future);
+                if self.pairs[pair].expected.is_some() {
+                    self.queue_ready.push_back(pair);
+                } else {
+                    self.queue_pending.push(pair);
+                }
+            }
+            Op::QueueTake => {
+                let got = self.queue.wait_next_timeout(Duration::ZERO);
+                let expected = self.queue_ready.pop_front();
+                trace(format_args!("      queue take: pair {expected:?}"));
+                match (got, expected) {
+                    (Ok(Some(future)), Some(pair)) => {
+                        assert!(future.done(), "handed back pending");
+                        assert_eq!(Some(future.id()), self.pairs[pair].id, "another pair's");
+                        self.futures.push((pair, future));
+                    }
+                    (Ok(None), None) => assert!(self.queue_pending.is_empty()),
+                    (Err(forthcoming::Timeout), None) => assert!(!self.queue_pending.is_empty()),
+                    (got, expected) => panic!(
+                        "queue take = {:?}, expected pair {expected:?}",
+                        got.map(|f| f.map(|f| f.id()))
+                    ),
+                }
+            }
+            Op::AddCallback { f } => {
+                let Some(f) = pick(f, futures) else { return };
+                let (pair, future) = &self.futures[f];
+                let pair = *pair;
+                let ran = Arc::clone(&self.callbacks_ran);
+                trace(format_args!("      callback on handle {f} (pair {pair})"));
+                future.add_done_callback(move |future: &Fut| {
+                    assert!(future.done(), "a callback ran on a pending future");
+                    ran.lock().unwrap().push(pair);
+                });
+                self.callbacks.push(pair);
+                if self.pairs[pair].expected.is_some() {
+                    self.completed(pair);
+                }
+            }
         }
     }
 
@@ -387,11 +528,19 @@ impl World {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), known, "two pairs share an id");
+        // Callbacks: each ran once, when its pair completed.
+        let mut ran = self.callbacks_ran.lock().unwrap().clone();
+        ran.sort_unstable();
+        self.callbacks_due.sort_unstable();
+        assert_eq!(ran, self.callbacks_due, "callbacks run");
+        assert_eq!(
+            self.queue.len(),
+            self.queue_pending.len() + self.queue_ready.len()
+        );
         // Drops: a stored value lives exactly as long as a handle on its pair.
         for id in 0..self.log.made() {
             let kept = self.pairs.iter().enumerate().any(|(p, pair)| {
-                pair.expected.as_ref().and_then(Expected::stored) == Some(id)
-                    && self.futures.iter().any(|(q, _)| *q == p)
+                pair.expected.as_ref().and_then(Expected::stored) == Some(id) && self.holders(p) > 0
             });
             self.log.assert_drops(id, u32::from(!kept));
         }

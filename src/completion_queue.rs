@@ -1,0 +1,407 @@
+//! `CompletionQueue`: an owning, growing set of futures handed back in the
+//! order they complete, one waiter per future pushing itself onto a shared
+//! lock-free stack (see `ready.rs`).
+
+use crate::decision::Decision;
+use crate::epoch;
+use crate::future::Future;
+use crate::list::Node;
+use crate::ready::{QueueLink, QueueStack, Unparker};
+use crate::registration::deadline_after;
+use crate::sync::{self, thread};
+use crate::timeout::Timeout;
+use crate::trampoline;
+use crate::waitable::wait_list_of;
+use crate::waiter::{Parker, Waiter};
+use futures_core::Stream;
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// An owning set of futures that hands each one back once it completes, in
+/// completion order: NDB's `QueueFuture`, Python's `as_completed` over a set
+/// that grows while it is drained (dask's), tokio's `JoinSet` for futures
+/// that are not tasks.
+///
+/// - [`push`](CompletionQueue::push) adds a future, also between takes.
+/// - [`wait_next`](CompletionQueue::wait_next) blocks until one completes
+///   and hands it back (`None` once the queue is empty);
+///   [`wait_next_timeout`](CompletionQueue::wait_next_timeout) and
+///   [`wait_next_deadline`](CompletionQueue::wait_next_deadline) give up
+///   after a while; as a [`Stream`] it does the same in async code.
+/// - Futures come back in the order they complete (for completions that
+///   happen one after another); a future already done when pushed counts
+///   as completing at the push.
+///
+/// Each pushed future costs one registration (one allocation with one
+/// node on the future); a completion pushes it onto the queue's lock-free
+/// stack (O(1), no rescan of the set, no lock) and wakes the consumer only
+/// if it sleeps. A future handed back leaves nothing behind: its
+/// registration is freed, so a queue that lives for hours stays as large
+/// as the most futures it held at once. Dropping the queue unlinks the
+/// futures still pending, lock-free.
+///
+/// `Send` (for futures that are) and `Unpin`.
+///
+/// ```
+/// use forthcoming::{CompletionQueue, promise};
+///
+/// let mut queue = CompletionQueue::<u32, ()>::new();
+/// let (p0, f0) = promise();
+/// let (p1, f1) = promise();
+/// queue.push(f0);
+/// queue.push(f1);
+/// let worker = std::thread::spawn(move || {
+///     p1.set_result(1);
+///     p0.set_result(0);
+/// });
+/// let mut values = Vec::new();
+/// while let Some(done) = queue.wait_next() {
+///     values.push(*done.get_result().unwrap());
+/// }
+/// assert_eq!(values, [1, 0]);
+/// worker.join().unwrap();
+/// ```
+///
+/// As a [`Stream`]:
+///
+/// ```
+/// use futures::StreamExt;
+/// let mut queue = forthcoming::CompletionQueue::<u32, ()>::new();
+/// queue.push(forthcoming::Future::ready(7));
+/// let done: Vec<_> = futures::executor::block_on(queue.by_ref().collect());
+/// assert_eq!(done[0].get_result(), Ok(&7));
+/// assert!(queue.is_empty());
+/// ```
+pub struct CompletionQueue<T, E> {
+    /// The stack completions push onto; retired through the epoch on drop.
+    stack: NonNull<QueueStack>,
+    /// The futures pushed and not yet taken, by slot (`None`: a free slot).
+    slots: Vec<Option<Entry<T, E>>>,
+    /// Free slots, reused by the next pushes.
+    free: Vec<usize>,
+    /// Slots whose futures completed, taken off the stack, oldest first.
+    ready: VecDeque<usize>,
+}
+
+/// A future in the queue.
+struct Entry<T, E> {
+    /// The future, handed back once complete.
+    future: Future<T, E>,
+    /// Its registration while it may still be linked or on the stack;
+    /// `None` once retired (or if it was done at the push).
+    waiter: Option<NonNull<Waiter>>,
+}
+
+// SAFETY: the queue owns its futures (sent with it when they are `Send`) and
+// its registrations, which it alone detaches and retires; the stack and the
+// waiters are shared with completers only through atomics and a waker slot,
+// and the consumer's waker is registered anew by each take.
+unsafe impl<T, E> Send for CompletionQueue<T, E> where Future<T, E>: Send {}
+// SAFETY: `&CompletionQueue` only reads the slot counts.
+unsafe impl<T, E> Sync for CompletionQueue<T, E> where Future<T, E>: Sync {}
+// Nothing in the queue is pinned: its futures are handles moved in and out.
+impl<T, E> Unpin for CompletionQueue<T, E> {}
+
+impl<T, E> CompletionQueue<T, E> {
+    /// An empty queue.
+    ///
+    /// ```
+    /// let queue = forthcoming::CompletionQueue::<u8, ()>::new();
+    /// assert!(queue.is_empty());
+    /// ```
+    pub fn new() -> CompletionQueue<T, E> {
+        CompletionQueue {
+            stack: QueueStack::allocate(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// Adds `future`, to be handed back once it completes (at once if it is
+    /// done already, after every future that completed before the push).
+    ///
+    /// ```
+    /// let mut queue = forthcoming::CompletionQueue::<u8, ()>::new();
+    /// let (promise, future) = forthcoming::promise();
+    /// queue.push(future);
+    /// assert_eq!(queue.len(), 1);
+    /// promise.set_result(1);
+    /// assert_eq!(queue.wait_next().unwrap().get_result(), Ok(&1));
+    /// ```
+    pub fn push(&mut self, future: Future<T, E>) {
+        let slot = self.free.pop().unwrap_or(self.slots.len());
+        let waiter = self.register(&future, slot);
+        let entry = Some(Entry { future, waiter });
+        match self.slots.get_mut(slot) {
+            Some(free) => *free = entry,
+            None => self.slots.push(entry),
+        }
+        if waiter.is_none() {
+            // Done at the push: after what completed before it.
+            self.take_ready();
+            self.ready.push_back(slot);
+        }
+    }
+
+    /// Links a waiter for `slot` into `future`'s list; `None` if the future
+    /// is done (then nothing stays allocated).
+    fn register(&self, future: &Future<T, E>, slot: usize) -> Option<NonNull<Waiter>> {
+        let list = wait_list_of(future);
+        if list.state().is_complete() {
+            return None;
+        }
+        let parker = Parker::Queued(QueueLink::new(self.stack, slot));
+        let waiter = Waiter::allocate(Decision::every(), parker, Box::new([Node::new(list, 0)]));
+        // SAFETY: the waiter stays allocated until it is retired, by the
+        // take that hands its future back, by the drop, or below.
+        let node = &unsafe { waiter.as_ref() }.nodes()[0];
+        // SAFETY: the node is fresh and lives in the waiter's allocation; the
+        // list lives in the future's block, which the queue keeps alive (the
+        // entry holds the future) until the node is taken by the completion
+        // or detached in `drop`, before its retirement.
+        match unsafe { list.push(node) } {
+            Ok(()) => Some(waiter),
+            Err(_complete) => {
+                // SAFETY: never linked, so never shared; retired once, here.
+                unsafe { Waiter::retire(waiter, &epoch::pin()) };
+                epoch::collect_eagerly();
+                None
+            }
+        }
+    }
+
+    /// How many futures were pushed and not yet handed back.
+    ///
+    /// ```
+    /// let mut queue = forthcoming::CompletionQueue::<u8, ()>::new();
+    /// queue.push(forthcoming::Future::ready(1));
+    /// queue.push(forthcoming::Future::ready(2));
+    /// assert_eq!(queue.len(), 2);
+    /// queue.wait_next();
+    /// assert_eq!(queue.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Whether every future pushed was handed back.
+    ///
+    /// ```
+    /// let mut queue = forthcoming::CompletionQueue::<u8, ()>::default();
+    /// assert!(queue.is_empty());
+    /// queue.push(forthcoming::Future::ready(1));
+    /// assert!(!queue.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Blocks until a future completes and hands it back; `None` once the
+    /// queue is empty.
+    ///
+    /// ```
+    /// let mut queue = forthcoming::CompletionQueue::<u8, String>::new();
+    /// queue.push(forthcoming::Future::failed("no".to_owned()));
+    /// assert!(queue.wait_next().unwrap().exception().is_some());
+    /// assert!(queue.wait_next().is_none());
+    /// ```
+    pub fn wait_next(&mut self) -> Option<Future<T, E>> {
+        match self.next_until(None) {
+            Ok(next) => next,
+            Err(Timeout) => unreachable!("no deadline"),
+        }
+    }
+
+    /// [`wait_next`](CompletionQueue::wait_next), waiting at most
+    /// `timeout`: `Ok(None)` when the queue is empty, `Err(Timeout)` if
+    /// nothing completed in time. A zero time-out only looks (a future
+    /// already complete is handed back); one too long to represent waits
+    /// forever.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut queue = forthcoming::CompletionQueue::<u8, ()>::new();
+    /// let (promise, future) = forthcoming::promise();
+    /// queue.push(future);
+    /// assert_eq!(queue.wait_next_timeout(Duration::ZERO).unwrap_err(), forthcoming::Timeout);
+    /// promise.set_result(1);
+    /// assert!(queue.wait_next_timeout(Duration::ZERO).unwrap().is_some());
+    /// assert!(queue.wait_next_timeout(Duration::ZERO).unwrap().is_none());
+    /// ```
+    pub fn wait_next_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Option<Future<T, E>>, Timeout> {
+        self.next_until(deadline_after(timeout))
+    }
+
+    /// [`wait_next_timeout`](CompletionQueue::wait_next_timeout) with a
+    /// deadline; a past one only looks.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let mut queue = forthcoming::CompletionQueue::<u8, ()>::new();
+    /// let (promise, future) = forthcoming::promise();
+    /// queue.push(future);
+    /// let soon = Instant::now() + Duration::from_millis(1);
+    /// assert!(queue.wait_next_deadline(soon).is_err());
+    /// promise.set_result(1);
+    /// assert!(queue.wait_next_deadline(soon).unwrap().is_some());
+    /// ```
+    pub fn wait_next_deadline(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<Option<Future<T, E>>, Timeout> {
+        self.next_until(Some(deadline))
+    }
+
+    /// The stack, which lives as long as the queue.
+    fn stack<'s>(&self) -> &'s QueueStack {
+        // SAFETY: allocated in `new`, retired only in `drop`; the reference
+        // is used only within methods of `self`.
+        unsafe { self.stack.as_ref() }
+    }
+
+    /// Moves what completed from the stack to `ready`, retiring each
+    /// completed future's registration.
+    fn take_ready(&mut self) {
+        let mut guard = None;
+        let stack = self.stack();
+        let (slots, ready) = (&mut self.slots, &mut self.ready);
+        stack.take(|slot| {
+            let entry = slots[slot].as_mut().expect("a pushed slot is occupied");
+            let waiter = entry.waiter.take().expect("pushed by its own completion");
+            let guard = guard.get_or_insert_with(epoch::pin);
+            // SAFETY: allocated in `register`, retired once (the entry's
+            // `waiter` is now `None`): its node was taken by the completion,
+            // so no thread that pins from now on reaches it, and the take
+            // has read its link already.
+            unsafe { Waiter::retire(waiter, guard) };
+            ready.push_back(slot);
+        });
+        if guard.take().is_some() {
+            epoch::collect_eagerly();
+        }
+    }
+
+    /// The next completed future without sleeping, if any.
+    fn try_next(&mut self) -> Option<Future<T, E>> {
+        if self.ready.is_empty() {
+            self.take_ready();
+        }
+        let slot = self.ready.pop_front()?;
+        let entry = self.slots[slot].take().expect("a ready slot is occupied");
+        self.free.push(slot);
+        Some(entry.future)
+    }
+
+    /// Blocks until the next completion or `deadline`.
+    fn next_until(&mut self, deadline: Option<Instant>) -> Result<Option<Future<T, E>>, Timeout> {
+        let mut waker = None;
+        loop {
+            if let Some(next) = self.try_next() {
+                return Ok(Some(next));
+            }
+            if self.is_empty() {
+                return Ok(None);
+            }
+            let waker = waker.get_or_insert_with(|| {
+                // A blocking wait inside a callback first runs the callbacks
+                // queued behind it on this thread.
+                trampoline::run_queued();
+                Waker::from(Arc::new(Unparker(thread::current())))
+            });
+            if !self.stack().prepare_sleep(waker) {
+                continue;
+            }
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    if sync::park_until(deadline) {
+                        // One last look: a future complete by now is handed back.
+                        return self.try_next().map(Some).ok_or(Timeout);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<T, E> Default for CompletionQueue<T, E> {
+    fn default() -> Self {
+        CompletionQueue::new()
+    }
+}
+
+/// Yields each future once it completes, in completion order, and
+/// `Ready(None)` while the queue is empty. A queue can be pushed to again
+/// after that, so it is no `FusedStream`.
+impl<T, E> Stream for CompletionQueue<T, E> {
+    type Item = Future<T, E>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Future<T, E>>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(next) = this.try_next() {
+                return Poll::Ready(Some(next));
+            }
+            if this.is_empty() {
+                return Poll::Ready(None);
+            }
+            // The waker is in place before the flag: a push from here on
+            // wakes it; one before makes the flag fail, so look again.
+            if this.stack().prepare_sleep(cx.waker()) {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len(), Some(self.len()))
+    }
+}
+
+impl<T, E> Drop for CompletionQueue<T, E> {
+    fn drop(&mut self) {
+        let stack = self.stack();
+        // Dropped last, unpinned: the task's waker is user code.
+        let waker = stack.take_waker();
+        let guard = epoch::pin();
+        for entry in self.slots.iter_mut().flatten() {
+            let Some(waiter) = entry.waiter.take() else {
+                continue;
+            };
+            // SAFETY: allocated in `register`, not yet retired.
+            let node = &unsafe { waiter.as_ref() }.nodes()[0];
+            // SAFETY: the entry's future keeps the list alive; the queue owns
+            // the node, detaches it once, and holds `guard` until it retires
+            // the waiter, once, below (now unreachable for a later pin).
+            unsafe {
+                node.list().detach(node, &guard);
+                Waiter::retire(waiter, &guard);
+            }
+        }
+        // SAFETY: allocated in `new`, retired once, here, after every waiter
+        // that links to it was detached.
+        unsafe { QueueStack::retire(self.stack, &guard) };
+        drop(guard);
+        epoch::collect_eagerly();
+        drop(waker);
+        // The futures drop with `slots`, unpinned.
+    }
+}
+
+impl<T, E> fmt::Debug for CompletionQueue<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompletionQueue")
+            .field("len", &self.len())
+            .field("taken_ready", &self.ready.len())
+            .finish_non_exhaustive()
+    }
+}
