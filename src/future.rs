@@ -268,7 +268,7 @@ impl<T, E> Future<T, E> {
     pub fn value(&self) -> Result<&T, FutureError<T, E>> {
         match self.get_result() {
             Ok(value) => Ok(value),
-            Err(_) => Err(FutureError::failed(self.clone())),
+            Err(_) => Err(FutureError::failed(self.handle.clone())),
         }
     }
 

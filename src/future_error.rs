@@ -3,16 +3,18 @@
 //! `anyhow::Error` or `Box<dyn Error + Send + Sync>`.
 
 use crate::failure::Failure;
-use crate::future::Future;
+use crate::inner::ReadHandle;
 use std::error::Error;
 use std::fmt;
 use std::time::Duration;
 
-/// Why [`Future::value`], [`Future::value_timeout`] or
-/// [`Future::ensure_success`] gave no value: the future failed, or the
+/// Why [`Future::value`](crate::Future::value),
+/// [`Future::value_timeout`](crate::Future::value_timeout) or
+/// [`Future::ensure_success`](crate::Future::ensure_success) gave no value:
+/// the future failed, or the
 /// time-out passed first.
 ///
-/// Unlike the borrowed `&Failure<E>` of [`Future::get_result`], it borrows
+/// Unlike the borrowed `&Failure<E>` of [`Future::get_result`](crate::Future::get_result), it borrows
 /// nothing: it holds a clone of the future (one counter increment, no
 /// `E: Clone`), so it can leave the function that read the future. It is a
 /// [`std::error::Error`] whenever `E: Display + Debug`, which covers
@@ -49,7 +51,7 @@ enum Kind<T, E> {
     /// The future was still pending after this long.
     Timeout(Duration),
     /// A handle on the future, which completed with a failure.
-    Failed(Future<T, E>),
+    Failed(ReadHandle<T, E>),
 }
 
 impl<T, E> FutureError<T, E> {
@@ -61,7 +63,7 @@ impl<T, E> FutureError<T, E> {
     }
 
     /// The error of a read of `future`, which failed.
-    pub(crate) fn failed(future: Future<T, E>) -> FutureError<T, E> {
+    pub(crate) fn failed(future: ReadHandle<T, E>) -> FutureError<T, E> {
         FutureError {
             kind: Kind::Failed(future),
         }
@@ -95,10 +97,11 @@ impl<T, E> FutureError<T, E> {
 }
 
 /// The failure of a future known to have failed.
-fn failure_of<T, E>(future: &Future<T, E>) -> &Failure<E> {
-    future
-        .exception()
-        .expect("a `FutureError` holds only a future that failed")
+fn failure_of<T, E>(future: &ReadHandle<T, E>) -> &Failure<E> {
+    match future.settled() {
+        Some(Err(traced)) => &traced.failure,
+        _ => unreachable!("a `FutureError` holds only a future that failed"),
+    }
 }
 
 impl<T, E: fmt::Display> fmt::Display for FutureError<T, E> {

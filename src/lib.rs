@@ -168,8 +168,10 @@
 //!   is dropped on a thread already unwinding.
 
 // Module map, bottom layer first; a module uses only those above it or in
-// its own layer, and the one cycle is node <-> waiter, which the data needs
-// (a node points to its waiter, a waiter owns its nodes).
+// its own layer. The one cycle is the data's own, in layer 2: a node (in
+// `list`) points to its waiter, a waiter owns its nodes, and a waiter's
+// parker may be a `ready` stack, which a queue's stack links through
+// waiters.
 //
 //  1. Shims and plain data: `sync` (the loom shim: atomics, cells, parking),
 //     `epoch` (the crate's collector), `state` (the state word's bits),
@@ -177,7 +179,8 @@
 //     boxed closure with its own link) and `trampoline` (the thread's
 //     callback worklist).
 //  2. The lock-free core: `list` (a future's waiter list: push, complete,
-//     detach) <-> `waiter` (one parker, one `decision` word, N nodes).
+//     detach, link) <-> `waiter` (one parker, one `decision` word, N nodes)
+//     <-> `ready` (the ready stacks of `as_completed` and the queue).
 //  3. `registration`: links one waiter into N lists, parks or keeps a
 //     waker, and unlinks on drop.
 //  4. `inner`: the shared block of one pair and its two handles, the only
@@ -185,8 +188,8 @@
 //  5. The public API: `promise`, `abandoned` (the producer's await for
 //     abandonment), `future`, `future_error` (the owned error of a read),
 //     `completion` (`(&future).await`, `future.await`), `waitable`, `group`
-//     and `group_async` (waits over many futures), `as_completed`
-//     (completion order, over `ready`: layer 2's ready stack).
+//     and `group_async` (waits over many futures), `as_completed` and
+//     `completion_queue` (completion order, over layer 2's ready stacks).
 
 // Layer 1.
 mod callback;
