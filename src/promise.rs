@@ -179,11 +179,15 @@ impl<T, E> Promise<T, E> {
             if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 return false;
             }
-            block(
+            let woken = block(
                 [self.handle.abandonment_list()],
                 ReturnWhen::FirstCompleted,
                 deadline,
             );
+            if woken.is_none() {
+                // Timed out.
+                return self.is_abandoned();
+            }
         }
         true
     }
