@@ -507,9 +507,10 @@ impl<T, E> WriteHandle<T, E> {
             // word is complete now, so `Drop` drops the outcome just written.
             drop(unsafe { Box::from_raw(inner.as_ptr()) });
         }
+        // The worklist is not touched unless there are callbacks to run.
+        let has_callbacks = woken.has_callbacks();
         let mut first_panic = woken.panic;
-        // No thread-local is touched unless the future had callbacks.
-        if !woken.callbacks.is_empty() {
+        if has_callbacks {
             // Their waiters were retired in the walk.
             epoch::collect_eagerly();
             if let Some(payload) = trampoline::run(woken.callbacks) {
@@ -629,8 +630,15 @@ impl<T, E> ReadHandle<T, E> {
         // The block's promise owns it now (I3); the link owns `root`'s part.
         std::mem::forget(self);
         std::mem::forget(root);
-        // A producer's waker that panicked, once nothing is left to undo.
-        if let Some(payload) = woken.panic {
+        // What the producer's wakers made due or threw, once nothing is
+        // left to undo.
+        let mut first_panic = woken.panic;
+        if woken.queued {
+            if let Some(payload) = trampoline::run(woken.callbacks) {
+                unwind::keep_first(&mut first_panic, payload);
+            }
+        }
+        if let Some(payload) = first_panic {
             unwind::resume(payload);
         }
         Ok(())

@@ -158,10 +158,9 @@
 //!   returns. Chains of callbacks run in constant stack.
 //! - A blocking wait inside a callback first runs the callbacks queued on
 //!   its thread, so it never waits for work queued behind it.
-//! - A task's `Waker::wake` runs inside the completer's walk; a `wake` that
-//!   itself completes a promise runs that promise's callbacks there too,
-//!   pinned like the wake (which, if they block, only delays freeing
-//!   memory).
+//! - A task's `Waker::wake` runs inside the completer's walk; if it
+//!   completes a promise, that promise's callbacks are queued too, and run
+//!   once the walk is over and unpinned.
 //! - A panicking callback stops no other callback or waiter; the first
 //!   panic resumes from the outermost completing call once everything has
 //!   run (from `add_done_callback` itself for a future already done), or

@@ -53,6 +53,7 @@
 use crate::callback::Callbacks;
 use crate::state;
 use crate::sync::AtomicPtr;
+use crate::trampoline::Walk;
 use crate::unwind::{PanicPayload, keep_first};
 use crate::waiter::Waiter;
 use crossbeam_epoch::Guard;
@@ -175,6 +176,7 @@ impl Wakeups {
         let mut woken = Woken::default();
         // Nothing was taken without pinning (see `WaitList::complete`).
         let Some(guard) = guard else { return woken };
+        let walk = Walk::begin();
         let mut cursor = head;
         // SAFETY: every node reachable from the taken chain was reachable
         // after `guard` pinned, so its waiter is freed no earlier than
@@ -210,6 +212,7 @@ impl Wakeups {
             }
             cursor = unmarked(next);
         }
+        woken.queued = walk.finish();
         // Unpin only now: the last waiter woken may be freed from here on.
         drop(guard);
         woken
@@ -223,6 +226,16 @@ pub(crate) struct Woken {
     pub(crate) panic: Option<PanicPayload>,
     /// The callbacks of the future, to run.
     pub(crate) callbacks: Callbacks,
+    /// Whether callbacks were queued on this thread during the walk (a
+    /// waker completed a promise): the caller runs them too, unpinned.
+    pub(crate) queued: bool,
+}
+
+impl Woken {
+    /// Whether the caller has callbacks to run (with `trampoline::run`).
+    pub(crate) fn has_callbacks(&self) -> bool {
+        self.queued || !self.callbacks.is_empty()
+    }
 }
 
 /// The state word of one future, which is also the head of its waiter list.
@@ -400,9 +413,14 @@ impl WaitList {
             abandoned: false,
             linked: None,
         };
-        let woken = wakeups.wake_all();
-        // A callback's node holds a future: none is linked here.
-        debug_assert!(woken.callbacks.is_empty());
+        let mut woken = wakeups.wake_all();
+        // A callback's node holds a future: none is linked here; a waker
+        // may have made some due elsewhere.
+        if woken.queued {
+            if let Some(payload) = crate::trampoline::run(Callbacks::default()) {
+                crate::unwind::keep_first(&mut woken.panic, payload);
+            }
+        }
         if let Some(payload) = woken.panic {
             crate::unwind::resume(payload);
         }

@@ -20,29 +20,84 @@ struct Worklist {
     first_panic: Cell<Option<PanicPayload>>,
 }
 
+/// [`WALK`]: this thread is not walking a list.
+const NOT_WALKING: u8 = 0;
+/// [`WALK`]: this thread walks a list, pinned.
+const WALKING: u8 = 1;
+/// [`WALK`]: this thread walks a list, and callbacks were queued meanwhile.
+const WALKING_QUEUED: u8 = 2;
+
 #[cfg(not(forthcoming_loom))]
 std::thread_local! {
     /// This thread's worklist.
     static WORKLIST: Worklist = Worklist::default();
+    /// Whether this thread walks a list, pinned, where a task's
+    /// `Waker::wake` (user code) may complete a promise: its callbacks are
+    /// queued then, for the walk's caller to run once unpinned.
+    static WALK: Cell<u8> = const { Cell::new(NOT_WALKING) };
 }
 
 #[cfg(forthcoming_loom)]
 loom::thread_local! {
     /// This thread's worklist (loom threads share one OS thread).
     static WORKLIST: Worklist = Worklist::default();
+    /// As above.
+    static WALK: Cell<u8> = Cell::new(NOT_WALKING);
+}
+
+/// A walk over a list, pinned, under way on this thread (see [`WALK`]).
+#[must_use = "the walk ends when `finish` is called"]
+#[derive(Debug)]
+pub(crate) struct Walk {
+    /// What [`WALK`] said before this walk began.
+    outer: u8,
+}
+
+impl Walk {
+    /// Marks this thread as walking a list.
+    pub(crate) fn begin() -> Walk {
+        Walk {
+            outer: WALK.with(|walk| walk.replace(WALKING)),
+        }
+    }
+
+    /// Ends the walk. Returns whether callbacks were queued during it that
+    /// the caller must run (with [`run`]) once it has unpinned; a walk
+    /// inside another leaves them to the outer one.
+    pub(crate) fn finish(self) -> bool {
+        WALK.with(|walk| {
+            let queued = walk.get() == WALKING_QUEUED;
+            match self.outer {
+                NOT_WALKING => {
+                    walk.set(NOT_WALKING);
+                    queued
+                }
+                outer => {
+                    walk.set(if queued { WALKING_QUEUED } else { outer });
+                    false
+                }
+            }
+        })
+    }
 }
 
 /// Runs `callbacks` on this thread. If no run is under way here, this is
 /// the outermost one: it runs them, and every callback queued meanwhile,
 /// before it returns, and returns the first panic among them (each panic is
 /// caught, so one callback's panic stops no other). If a run is under way
-/// (a callback is completing a promise), the callbacks are queued for it and
-/// this returns `None` at once.
+/// (a callback is completing a promise), or this thread walks a list pinned
+/// (a waker is completing one, see [`Walk`]), the callbacks are queued for
+/// it and this returns `None` at once.
 pub(crate) fn run(callbacks: Callbacks) -> Option<PanicPayload> {
     let mut callbacks = Some(callbacks);
     let outcome = WORKLIST.try_with(|worklist| {
         if let Some(callbacks) = callbacks.take() {
             worklist.queue(callbacks);
+        }
+        // Inside a pinned walk: queued for the walk's caller (see `Walk`).
+        if WALK.with(|walk| walk.get() != NOT_WALKING) {
+            WALK.with(|walk| walk.set(WALKING_QUEUED));
+            return None;
         }
         if worklist.running.replace(true) {
             return None;

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{no_hang, scaled};
-use forthcoming::{Failure, Future, promise};
+use forthcoming::{Failure, Future, Promise, promise};
 use forthcoming_test_support::Drops;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -298,5 +298,47 @@ fn callbacks_run_after_every_waiting_thread_is_woken() {
         p.set_result(1);
         waiter.join().unwrap();
         assert_eq!(received.try_recv(), Ok(Some(2)));
+    });
+}
+
+#[test]
+fn callbacks_a_waker_makes_due_run_after_the_walk_that_woke_it() {
+    use forthcoming_test_support::poll_with;
+    use std::future::IntoFuture;
+    use std::sync::Mutex;
+    use std::task::{Wake, Waker};
+
+    /// A task waker whose `wake` completes a promise.
+    struct CompleteOnWake(Mutex<Option<Promise<u32, ()>>>);
+    impl Wake for CompleteOnWake {
+        fn wake(self: Arc<Self>) {
+            if let Some(promise) = self.0.lock().unwrap().take() {
+                promise.set_result(2);
+            }
+        }
+    }
+
+    // The walk over `a`'s list meets the task (newest) before the thread:
+    // a callback run inside the walk would wait for the thread's answer
+    // before the thread is woken, and hang.
+    no_hang("a callback made due inside a walk", || {
+        let (pa, fa) = promise::<u32, ()>();
+        let (pb, fb) = promise::<u32, ()>();
+        let (pc, fc) = promise::<u32, ()>();
+        let thread = common::start_waiter(&fa, || {
+            let fa = fa.clone();
+            thread::spawn(move || {
+                fa.wait();
+                pc.set_result(3);
+            })
+        });
+        let waker = Waker::from(Arc::new(CompleteOnWake(Mutex::new(Some(pb)))));
+        let mut task = (&fa).into_future();
+        assert!(poll_with(&mut task, &waker).is_pending());
+        let (sent, received) = mpsc::channel();
+        fb.add_done_callback(move |_| sent.send(fc.get_result().ok().copied()).unwrap());
+        pa.set_result(1);
+        thread.join().unwrap();
+        assert_eq!(received.try_recv(), Ok(Some(3)));
     });
 }
