@@ -144,8 +144,16 @@ impl<T, E> CompletionQueue<T, E> {
         }
         if waiter.is_none() {
             // Done at the push: after what completed before it.
-            self.take_ready();
+            let was_asleep = self.take_ready();
             self.ready.push_back(slot);
+            if was_asleep {
+                // A task polling the queue (shared by another task, which
+                // pushes) sleeps; the take cleared its `PARKED`, so no
+                // later completion would wake it: this push does.
+                if let Some(waker) = self.stack().take_waker() {
+                    waker.wake();
+                }
+            }
         }
     }
 
@@ -270,11 +278,11 @@ impl<T, E> CompletionQueue<T, E> {
 
     /// Moves what completed from the stack to `ready`, retiring each
     /// completed future's registration.
-    fn take_ready(&mut self) {
+    fn take_ready(&mut self) -> bool {
         let mut guard = None;
         let stack = self.stack();
         let (slots, ready) = (&mut self.slots, &mut self.ready);
-        stack.take(|slot| {
+        let was_asleep = stack.take(|slot| {
             let entry = slots[slot].as_mut().expect("a pushed slot is occupied");
             let waiter = entry.waiter.take().expect("pushed by its own completion");
             let guard = guard.get_or_insert_with(epoch::pin);
@@ -288,6 +296,7 @@ impl<T, E> CompletionQueue<T, E> {
         if guard.take().is_some() {
             epoch::collect_eagerly();
         }
+        was_asleep
     }
 
     /// The next completed future without sleeping, if any.

@@ -239,10 +239,13 @@ impl QueueStack {
     }
 
     /// Takes every waiter pushed, oldest first: calls `each` with each one's
-    /// slot, in the order they were pushed.
-    pub(crate) fn take(&self, mut each: impl FnMut(usize)) {
+    /// slot, in the order they were pushed. Returns whether the consumer was
+    /// asleep (the stack was `PARKED`): a take that is not the consumer's
+    /// own then owes it a wake-up, since later pushes find no `PARKED`.
+    pub(crate) fn take(&self, mut each: impl FnMut(usize)) -> bool {
         // ORDERING: Acquire pairs with the Release of every push it takes.
         let newest = self.top.swap(std::ptr::null_mut(), Acquire);
+        let was_parked = newest.addr() & PARKED_TAG != 0;
         let mut cursor = newest.map_addr(|a| a & !PARKED_TAG);
         // Reverse the chain in place: after the swap no pusher touches it.
         let mut oldest: *mut Waiter = std::ptr::null_mut();
@@ -265,6 +268,7 @@ impl QueueStack {
             cursor = link.next.load(Relaxed);
             each(link.slot);
         }
+        was_parked
     }
 
     /// Prepares to sleep, as [`ReadyStack::prepare_sleep`]: `false` if a

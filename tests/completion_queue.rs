@@ -291,3 +291,27 @@ fn the_stream_in_futures_block_on() {
     assert_eq!(values, (0..scaled(100)).collect::<Vec<_>>());
     completer.join().unwrap();
 }
+
+#[test]
+fn pushing_a_done_future_wakes_a_sleeping_stream_and_later_completions_still_do() {
+    // Another task shares the queue and pushes while this one sleeps.
+    let mut queue = CompletionQueue::<usize, ()>::new();
+    let (p, f) = promise::<usize, ()>();
+    queue.push(f);
+    let (wakes, waker) = CountingWaker::new();
+    let mut next = queue.next();
+    assert!(poll_with(&mut next, &waker).is_pending());
+    drop(next);
+    queue.push(Future::ready(1));
+    assert_eq!(wakes.wakes(), 1, "the push woke the sleeping task");
+    let mut next = queue.next();
+    let Poll::Ready(Some(done)) = poll_with(&mut next, &waker) else {
+        panic!("the pushed future is ready");
+    };
+    assert_eq!(value(done), 1);
+    let mut next = queue.next();
+    assert!(poll_with(&mut next, &waker).is_pending());
+    drop(next);
+    p.set_result(2);
+    assert_eq!(wakes.wakes(), 2, "a later completion wakes it too");
+}
