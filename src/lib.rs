@@ -144,6 +144,10 @@
 //!   waker stuck in the slot rather than dropping it inside the crate)
 //!   before the panic goes on; polled again, it registers afresh and is
 //!   woken as usual.
+//!   The streams of [`as_completed_async`] and [`CompletionQueue`] keep one
+//!   waker slot for their whole life instead: a `Waker::clone` (or an old
+//!   waker's `drop`) that panics while they store a waker leaves that
+//!   stream unable to be woken, so drop the stream after such a panic.
 //!
 //! # User code: callbacks
 //! A callback ([`Future::add_done_callback`]) runs once, on the thread that
