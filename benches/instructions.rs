@@ -5,6 +5,9 @@
 //! pending futures), runs a throwaway copy first so that one-time
 //! thread-local set-up (crossbeam-epoch's participant, crossbeam-channel's
 //! context) is not counted, and the case is dropped after the measurement.
+//! The drains are the exception: their call makes its [`DRAINED`] pairs
+//! too, so that a take's count includes its future's create + complete +
+//! read, as `create_complete_read` counts it.
 
 // gungraun's macros generate public items without docs (this file's own
 // items are private, which the lint does not check anyway).
@@ -23,6 +26,9 @@ use std::time::Instant;
 
 /// The value every case sends.
 const VALUE: u64 = 42;
+
+/// How many futures a drain takes, one after another.
+const DRAINED: usize = 10_000;
 
 /// What a bench measures: one call, returning what it read.
 type Case = Box<dyn FnMut() -> u64>;
@@ -71,6 +77,17 @@ fn pending_over<P: 'static>(
     let mut pairs: Vec<P> = std::iter::repeat_with(channel).take(n).collect();
     Box::new(move || {
         assert!(wait(&mut pairs), "nothing was sent, the wait is pending");
+        0
+    })
+}
+
+/// A case whose one call runs `send` on `sender`, beside a `receiver` kept
+/// until the case is dropped.
+fn send_once<S: 'static, R: 'static>(sender: S, receiver: R, send: impl Fn(S) + 'static) -> Case {
+    let mut sender = Some(sender);
+    Box::new(move || {
+        let _kept = &receiver;
+        send(sender.take().expect("a case is called once"));
         0
     })
 }
@@ -197,6 +214,178 @@ mod done {
     }
 }
 
+/// Complete a pending pair made in the setup, whose future stays.
+mod send {
+    use super::*;
+
+    fn forthcoming_after(register: impl FnOnce(&forthcoming::Future<u64, ()>)) -> Case {
+        let (promise, future) = forthcoming::promise::<u64, ()>();
+        register(&future);
+        send_once(promise, future, |promise| {
+            promise.set_result(black_box(VALUE));
+        })
+    }
+
+    pub(super) fn forthcoming() -> Case {
+        forthcoming_after(|_| {})
+    }
+
+    /// One callback, added in the setup; it runs (and is freed) inside the
+    /// completion.
+    pub(super) fn forthcoming_one_callback() -> Case {
+        forthcoming_after(|future| {
+            future.add_done_callback(|done| {
+                black_box(done);
+            });
+        })
+    }
+
+    pub(super) fn oneshot() -> Case {
+        let (sender, receiver) = oneshot::channel::<u64>();
+        send_once(sender, receiver, |sender| {
+            sender.send(black_box(VALUE)).unwrap();
+        })
+    }
+
+    pub(super) fn tokio_oneshot() -> Case {
+        let (sender, receiver) = tokio::sync::oneshot::channel::<u64>();
+        send_once(sender, receiver, |sender| {
+            sender.send(black_box(VALUE)).unwrap();
+        })
+    }
+}
+
+/// One link of a loop of tail calls, on a chain kept in the case: `let
+/// (next, f) = promise(); p.forward(f); p = next;`.
+mod tail_call {
+    use super::*;
+
+    /// Forwards `tail` to a fresh pair's future and puts the fresh promise
+    /// in its place.
+    fn link(tail: &mut forthcoming::Promise<u64, ()>) {
+        let (next, future) = forthcoming::promise();
+        std::mem::replace(tail, next).forward(future);
+    }
+
+    /// The chain's root future stays pending; one link is made in the
+    /// setup, so the measured one is not the first.
+    pub(super) fn forthcoming_forward() -> Case {
+        let (mut tail, root) = forthcoming::promise::<u64, ()>();
+        link(&mut tail);
+        Box::new(move || {
+            let _kept = &root;
+            link(&mut tail);
+            0
+        })
+    }
+}
+
+/// Whether the reading side is gone, with a receiver alive (one load).
+mod abandoned {
+    use super::*;
+
+    pub(super) fn forthcoming() -> Case {
+        let (promise, future) = forthcoming::promise::<u64, ()>();
+        Box::new(move || {
+            let _kept = &future;
+            u64::from(promise.is_abandoned())
+        })
+    }
+
+    pub(super) fn oneshot_is_closed() -> Case {
+        let (sender, receiver) = oneshot::channel::<u64>();
+        Box::new(move || {
+            let _kept = &receiver;
+            u64::from(sender.is_closed())
+        })
+    }
+
+    pub(super) fn tokio_oneshot_is_closed() -> Case {
+        let (sender, receiver) = tokio::sync::oneshot::channel::<u64>();
+        Box::new(move || {
+            let _kept = &receiver;
+            u64::from(sender.is_closed())
+        })
+    }
+}
+
+/// Take `n` futures in completion order on one thread: make `n` pairs,
+/// then complete one and take one, `n` times, reading each value; drop
+/// everything. The whole drain is one call.
+mod drain {
+    use super::*;
+
+    /// `n` promises, and their futures in the same order.
+    type Pairs = (
+        Vec<forthcoming::Promise<u64, ()>>,
+        Vec<forthcoming::Future<u64, ()>>,
+    );
+
+    fn pairs(n: usize) -> Pairs {
+        (0..n).map(|_| forthcoming::promise()).unzip()
+    }
+
+    pub(super) fn forthcoming_as_completed(n: usize) -> Case {
+        Box::new(move || {
+            let (promises, futures) = pairs(n);
+            let mut order = forthcoming::as_completed(&futures);
+            promises
+                .into_iter()
+                .map(|promise| {
+                    promise.set_result(black_box(VALUE));
+                    let taken = order.next().expect("one is done");
+                    *futures[taken].get_result().unwrap()
+                })
+                .sum()
+        })
+    }
+
+    pub(super) fn forthcoming_completion_queue(n: usize) -> Case {
+        Box::new(move || {
+            let (promises, futures) = pairs(n);
+            let mut queue = forthcoming::CompletionQueue::new();
+            futures.into_iter().for_each(|future| queue.push(future));
+            promises
+                .into_iter()
+                .map(|promise| {
+                    promise.set_result(black_box(VALUE));
+                    let taken = queue.wait_next().expect("one is done");
+                    *taken.get_result().unwrap()
+                })
+                .sum()
+        })
+    }
+
+    /// The last future left completes each time, so each `wait_any` scans
+    /// every future left before it finds the done one (it registers
+    /// nothing: the future is done before the wait).
+    pub(super) fn forthcoming_wait_any(n: usize) -> Case {
+        Box::new(move || {
+            let (mut promises, mut futures) = pairs(n);
+            let mut sum = 0;
+            while let Some(promise) = promises.pop() {
+                promise.set_result(black_box(VALUE));
+                let taken = forthcoming::wait_any(&futures).expect("one is done");
+                sum += *futures.swap_remove(taken).get_result().unwrap();
+            }
+            sum
+        })
+    }
+
+    /// A channel as the completion queue: send a value, receive it.
+    pub(super) fn crossbeam_unbounded(n: usize) -> Case {
+        Box::new(move || {
+            let (sender, receiver) = crossbeam_channel::unbounded::<u64>();
+            (0..n)
+                .map(|_| {
+                    sender.send(black_box(VALUE)).unwrap();
+                    receiver.recv().unwrap()
+                })
+                .sum()
+        })
+    }
+}
+
 /// Register one wait on `n` pending pairs and leave it again.
 mod pending {
     use super::*;
@@ -277,13 +466,49 @@ fn wait_any_register_detach(case: Case) -> Case {
     run(case)
 }
 
+#[library_benchmark(setup = warmed)]
+#[bench::forthcoming(send::forthcoming)]
+#[bench::forthcoming_one_callback(send::forthcoming_one_callback)]
+#[bench::oneshot(send::oneshot)]
+#[bench::tokio_oneshot(send::tokio_oneshot)]
+fn complete_pending(case: Case) -> Case {
+    run(case)
+}
+
+#[library_benchmark(setup = warmed)]
+#[bench::forthcoming_forward(tail_call::forthcoming_forward)]
+fn tail_call_link(case: Case) -> Case {
+    run(case)
+}
+
+#[library_benchmark(setup = warmed)]
+#[bench::forthcoming(abandoned::forthcoming)]
+#[bench::oneshot_is_closed(abandoned::oneshot_is_closed)]
+#[bench::tokio_oneshot_is_closed(abandoned::tokio_oneshot_is_closed)]
+fn is_abandoned(case: Case) -> Case {
+    run(case)
+}
+
+#[library_benchmark(setup = warmed_over)]
+#[bench::forthcoming_as_completed(drain::forthcoming_as_completed, DRAINED)]
+#[bench::forthcoming_completion_queue(drain::forthcoming_completion_queue, DRAINED)]
+#[bench::forthcoming_wait_any(drain::forthcoming_wait_any, DRAINED)]
+#[bench::crossbeam_unbounded(drain::crossbeam_unbounded, DRAINED)]
+fn drain_in_completion_order(case: Case) -> Case {
+    run(case)
+}
+
 library_benchmark_group!(
     name = instructions,
     benchmarks = [
         create_complete_read,
         wait_done,
         await_done,
-        wait_any_register_detach
+        wait_any_register_detach,
+        complete_pending,
+        tail_call_link,
+        is_abandoned,
+        drain_in_completion_order
     ]
 );
 
