@@ -139,6 +139,20 @@ pub(crate) struct Wakeups {
 }
 
 impl Wakeups {
+    /// The nodes linked in `word` when a future's last drop marked it
+    /// abandoned or a forward linked it: the producer's waits for
+    /// abandonment, to wake (as notified, not failed). `guard` was pinned
+    /// before `word` was taken from the list.
+    fn producers(guard: Guard, word: *mut Node) -> Wakeups {
+        Wakeups {
+            guard: Some(guard),
+            head: State::from_raw(word).head(),
+            failed: false,
+            abandoned: false,
+            linked: None,
+        }
+    }
+
     /// Whether no future was left, so the completer must free the allocation.
     #[inline]
     pub(crate) fn is_abandoned(&self) -> bool {
@@ -406,14 +420,7 @@ impl WaitList {
         // After the mark no push succeeds, so the list walked is the whole
         // list; a node unlinked meanwhile is marked and skipped, and what
         // this walk reaches is freed no earlier than `guard` is dropped.
-        let wakeups = Wakeups {
-            guard: Some(guard),
-            head: State::from_raw(word).head(),
-            failed: false,
-            abandoned: false,
-            linked: None,
-        };
-        let mut woken = wakeups.wake_all();
+        let mut woken = Wakeups::producers(guard, word).wake_all();
         // A callback's node holds a future: none is linked here; a waker
         // may have made some due elsewhere.
         if woken.queued {
@@ -478,14 +485,7 @@ impl WaitList {
         // After the link no push succeeds, so the list walked is the whole
         // list; what this walk reaches is freed no earlier than `guard` is
         // dropped.
-        let wakeups = Wakeups {
-            guard: Some(guard),
-            head: State::from_raw(word).head(),
-            failed: false,
-            abandoned: false,
-            linked: None,
-        };
-        Some(wakeups.wake_all())
+        Some(Wakeups::producers(guard, word).wake_all())
     }
 
     /// Sets `FORWARDED` (see `state.rs`): the block's promise was forwarded.
