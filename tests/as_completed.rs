@@ -57,20 +57,7 @@ fn every_position_once_with_four_completer_threads() {
         let n = scaled(10_000);
         let (promises, futures) = pairs::<usize, ()>(n);
         let order = as_completed(&futures);
-        let mut chunks: Vec<Vec<_>> = (0..4).map(|_| Vec::new()).collect();
-        for (i, p) in promises.into_iter().enumerate() {
-            chunks[i % 4].push((i, p));
-        }
-        let completers: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                thread::spawn(move || {
-                    for (i, p) in chunk {
-                        p.set_result(i);
-                    }
-                })
-            })
-            .collect();
+        let completers = common::complete_on_threads(promises, 4);
         let mut seen = vec![false; n];
         for position in order {
             assert!(!seen[position], "{position} yielded twice");

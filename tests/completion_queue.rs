@@ -98,20 +98,7 @@ fn every_future_once_with_four_completer_threads() {
         for future in futures.by_ref().take(n / 2) {
             queue.push(future);
         }
-        let mut chunks: Vec<Vec<_>> = (0..4).map(|_| Vec::new()).collect();
-        for (i, p) in promises.into_iter().enumerate() {
-            chunks[i % 4].push((i, p));
-        }
-        let completers: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                thread::spawn(move || {
-                    for (i, p) in chunk {
-                        p.set_result(i);
-                    }
-                })
-            })
-            .collect();
+        let completers = common::complete_on_threads(promises, 4);
         let mut seen = vec![false; n];
         let mut record = |future| {
             let i = value(future);

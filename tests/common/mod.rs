@@ -177,3 +177,25 @@ pub(crate) fn start_waiter<T: Debug, E: Debug, R>(
     );
     started
 }
+
+/// Completes each promise with its position in `promises`, dealt round-robin
+/// over `threads` threads; returns them to join.
+pub(crate) fn complete_on_threads(
+    promises: Vec<Promise<usize, ()>>,
+    threads: usize,
+) -> Vec<std::thread::JoinHandle<()>> {
+    let mut chunks: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, p) in promises.into_iter().enumerate() {
+        chunks[i % threads].push((i, p));
+    }
+    chunks
+        .into_iter()
+        .map(|chunk| {
+            std::thread::spawn(move || {
+                for (i, p) in chunk {
+                    p.set_result(i);
+                }
+            })
+        })
+        .collect()
+}
