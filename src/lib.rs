@@ -144,10 +144,10 @@
 //!   waker stuck in the slot rather than dropping it inside the crate)
 //!   before the panic goes on; polled again, it registers afresh and is
 //!   woken as usual.
-//!   The streams of [`as_completed_async`] and [`CompletionQueue`] keep one
-//!   waker slot for their whole life instead: a `Waker::clone` (or an old
-//!   waker's `drop`) that panics while they store a waker leaves that
-//!   stream unable to be woken, so drop the stream after such a panic.
+//!   The streams of [`as_completed_async`] and [`CompletionQueue`] keep
+//!   their registrations instead and replace the locked slot by an empty
+//!   one (leaking the stuck waker the same way); polled again, they store
+//!   the new waker there and are woken as usual.
 //!
 //! # User code: callbacks
 //! A callback ([`Future::add_done_callback`]) runs once, on the thread that
@@ -179,8 +179,9 @@
 //  1. Shims and plain data: `sync` (the loom shim: atomics, cells, parking),
 //     `epoch` (the crate's collector), `state` (the state word's bits),
 //     `id`, `failure`, `unwind`, `return_when`, `timeout`, `callback` (a
-//     boxed closure with its own link) and `trampoline` (the thread's
-//     callback worklist).
+//     boxed closure with its own link), `trampoline` (the thread's
+//     callback worklist) and `waker_slot` (a stream's waker, replaced if
+//     storing one panics).
 //  2. The lock-free core: `list` (a future's waiter list: push, complete,
 //     detach, link) <-> `waiter` (one parker, one `decision` word, N nodes)
 //     <-> `ready` (the ready stacks of `as_completed` and the queue).
@@ -205,6 +206,7 @@ mod sync;
 mod timeout;
 mod trampoline;
 mod unwind;
+mod waker_slot;
 // Layer 2.
 mod decision;
 mod list;

@@ -26,12 +26,13 @@
 //! everything the pusher did before (a completer wrote and published the
 //! outcome), to the consumer's `Acquire` swap. The sleep's CAS is `Release`
 //! and the push's `Acquire`, so a pusher that sees `PARKED` sees the waker
-//! registered before it (atomic-waker orders its own slot too).
+//! registered before it (atomic-waker orders its own slot, and
+//! `waker_slot.rs` the slot's replacement after a panic).
 
-use crate::sync::{self, AtomicPtr, AtomicUsize, AtomicWaker, Thread};
+use crate::sync::{AtomicPtr, AtomicUsize, Thread};
 use crate::waiter::Waiter;
+use crate::waker_slot::WakerSlot;
 use crossbeam_epoch::Guard;
-use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
@@ -62,10 +63,9 @@ pub(crate) struct ReadyStack {
     top: AtomicUsize,
     /// `links[i]`: position + 1 of the entry pushed before `i` (0: none).
     links: Box<[AtomicUsize]>,
-    /// The consumer's waker, woken by a push that clears `PARKED`. Never
-    /// dropped, as `Parker::Task`'s slot (its waker is taken out before
-    /// the stack is retired).
-    waker: ManuallyDrop<AtomicWaker>,
+    /// The consumer's waker, woken by a push that clears `PARKED` (taken
+    /// out before the stack is retired).
+    waker: WakerSlot,
 }
 
 impl ReadyStack {
@@ -74,7 +74,7 @@ impl ReadyStack {
         ReadyStack {
             top: AtomicUsize::new(0),
             links: (0..count).map(|_| AtomicUsize::new(0)).collect(),
-            waker: ManuallyDrop::new(AtomicWaker::new()),
+            waker: WakerSlot::new(),
         }
     }
 
@@ -118,7 +118,7 @@ impl ReadyStack {
     /// flags the stack `PARKED`. Returns `false` if an entry arrived
     /// meanwhile: take it instead of sleeping.
     pub(crate) fn prepare_sleep(&self, waker: &Waker) -> bool {
-        sync::register_waker(&self.waker, waker);
+        self.waker.register(waker);
         // ORDERING: Release publishes the registration to the pusher that
         // sees `PARKED`; Acquire on failure: an entry to take.
         match self.top.compare_exchange(0, PARKED, AcqRel, Acquire) {
@@ -130,7 +130,7 @@ impl ReadyStack {
     /// Takes the consumer's waker out before the stack is retired, so that
     /// freeing it later runs no user code.
     pub(crate) fn take_waker(&self) -> Option<Waker> {
-        sync::take_waker(&self.waker)
+        self.waker.take()
     }
 }
 
@@ -167,8 +167,8 @@ pub(crate) struct QueueStack {
     /// [`PARKED_TAG`] bit.
     top: AtomicPtr<Waiter>,
     /// The consumer's waker, as [`ReadyStack`]'s: taken out before the
-    /// stack is retired, never dropped.
-    waker: ManuallyDrop<AtomicWaker>,
+    /// stack is retired.
+    waker: WakerSlot,
 }
 
 /// Flag on [`QueueStack`]'s top: the consumer found it empty and sleeps.
@@ -212,7 +212,7 @@ impl QueueStack {
     pub(crate) fn allocate() -> NonNull<QueueStack> {
         NonNull::from(Box::leak(Box::new(QueueStack {
             top: AtomicPtr::new(std::ptr::null_mut()),
-            waker: ManuallyDrop::new(AtomicWaker::new()),
+            waker: WakerSlot::new(),
         })))
     }
 
@@ -274,7 +274,7 @@ impl QueueStack {
     /// Prepares to sleep, as [`ReadyStack::prepare_sleep`]: `false` if a
     /// waiter arrived meanwhile, to take instead of sleeping.
     pub(crate) fn prepare_sleep(&self, waker: &Waker) -> bool {
-        sync::register_waker(&self.waker, waker);
+        self.waker.register(waker);
         let parked = std::ptr::without_provenance_mut(PARKED_TAG);
         // ORDERING: Release publishes the registration to the pusher that
         // sees `PARKED_TAG`; Acquire on failure: a waiter to take.
@@ -289,7 +289,7 @@ impl QueueStack {
 
     /// Takes the consumer's waker out before the stack is retired.
     pub(crate) fn take_waker(&self) -> Option<Waker> {
-        sync::take_waker(&self.waker)
+        self.waker.take()
     }
 
     /// Frees the stack once every pinned thread has unpinned.
@@ -303,7 +303,8 @@ impl QueueStack {
         // SAFETY: threads pinned earlier hold the epoch back until they
         // unpin, and no later one reaches the stack (the caller's
         // guarantee); it was allocated by `Box`, is retired once, and its
-        // drop runs no user code (the waker slot is never dropped).
+        // drop runs no user code (the waker was taken out, and a waker
+        // stuck in the slot is leaked: see `WakerSlot`).
         unsafe { guard.defer_unchecked(move || drop(Box::from_raw(retired))) };
     }
 }

@@ -8,9 +8,11 @@ mod common;
 
 use common::{no_hang, start_waiter};
 use forthcoming::{
-    Completion, Failure, Future, ReturnWhen, promise, wait_all_async, wait_any_async, wait_async,
+    Completion, CompletionQueue, Failure, Future, ReturnWhen, as_completed_async, promise,
+    wait_all_async, wait_any_async, wait_async,
 };
 use forthcoming_test_support::{CountingWaker, clone_panics_waker, poll_with};
+use futures::StreamExt;
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -267,4 +269,18 @@ fn a_repoll_after_a_panicking_waker_clone_is_still_woken() {
     let group = wait_async([&f, &g], ReturnWhen::FirstException);
     let split = repoll_after_a_panicking_clone(group, || p.set_exception(()));
     assert_eq!(split, (vec![0], vec![1]));
+}
+
+#[test]
+fn a_stream_repolled_after_a_panicking_waker_clone_is_still_woken() {
+    let [(p, f), (_q, g)] = [promise::<u32, ()>(), promise()];
+    let mut order = as_completed_async([&f, &g]);
+    let first = repoll_after_a_panicking_clone(order.next(), || p.set_result(5));
+    assert_eq!(first, Some(0));
+
+    let (p, f) = promise::<u32, ()>();
+    let mut queue = CompletionQueue::new();
+    queue.push(f);
+    let taken = repoll_after_a_panicking_clone(queue.next(), || p.set_result(6));
+    assert_eq!(taken.map(|f| *f.value().expect("a value")), Some(6));
 }

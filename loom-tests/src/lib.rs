@@ -1,6 +1,7 @@
 //! Helpers shared by the loom models in `tests/`: model runners that prove
 //! loom explored as much as each model needs, a tally of the outcomes a
-//! model's interleavings reached, a counting waker, and the two-completers
+//! model's interleavings reached, a counting waker, a panic hook that keeps
+//! the expected panics of a waker's `clone` quiet, and the two-completers
 //! race run by both `wait_any` flavours.
 //!
 //! Everything here exists only under `--cfg forthcoming_loom`; without it the
@@ -8,6 +9,7 @@
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{Future, promise};
+use forthcoming_test_support::CLONE_PANIC;
 use loom::sync::atomic::AtomicUsize;
 use loom::thread;
 use std::sync::Arc;
@@ -198,6 +200,21 @@ impl Wake for CountingWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         self.wakes.fetch_add(1, SeqCst);
     }
+}
+
+/// Keeps the panics of `forthcoming_test_support::clone_panics_waker`'s
+/// `clone` out of the output (a model that catches them would print one per
+/// interleaving); every other panic is reported as before.
+pub fn quiet_clone_panics() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload_as_str() != Some(CLONE_PANIC) {
+                report(info);
+            }
+        }));
+    });
 }
 
 /// Two futures completed by two threads while the model's thread waits on

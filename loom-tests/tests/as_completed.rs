@@ -1,11 +1,20 @@
 //! Loom models of the ready stack under `as_completed`: completers pushing
-//! while the consumer takes or goes to sleep, and the consumer leaving (and
-//! its waiter freed) while a completion pushes.
+//! while the consumer takes or goes to sleep, the consumer leaving (and its
+//! waiter freed) while a completion pushes, and the stream's waker slot
+//! replaced after a panicking `Waker::clone` while a completion wakes it.
 #![cfg(forthcoming_loom)]
 
-use forthcoming::{Timeout, as_completed, promise};
-use forthcoming_loom_tests::{explore, explore_outcomes, explore_three_threads};
+use forthcoming::{AsCompletedAsync, Timeout, as_completed, as_completed_async, promise};
+use forthcoming_loom_tests::{
+    CountingWaker, explore, explore_outcomes, explore_three_threads, quiet_clone_panics,
+};
+use forthcoming_test_support::clone_panics_waker;
+use futures_core::Stream;
+use loom::future::block_on;
 use loom::thread;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// Far enough that only loom's timed park ends the wait, never the clock.
@@ -60,5 +69,48 @@ fn consumer_leaves_while_a_completion_pushes() {
         }
         completer.join().unwrap();
         assert_eq!(f0.get_result(), Ok(&0));
+    });
+}
+
+/// Polls `order` once with `waker`.
+fn poll_next(order: &mut AsCompletedAsync<'_>, waker: &Waker) -> Poll<Option<usize>> {
+    Pin::new(order).poll_next(&mut Context::from_waker(waker))
+}
+
+/// The stream's next item, as a future for `block_on`.
+struct Next<'s, 'a>(&'s mut AsCompletedAsync<'a>);
+
+impl std::future::Future for Next<'_, '_> {
+    type Output = Option<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        poll_next(self.0, cx.waker())
+    }
+}
+
+#[test]
+fn a_panicking_waker_clone_replaces_the_slot_a_completion_wakes() {
+    quiet_clone_panics();
+    explore(1900, || {
+        let (p0, f0) = promise::<u32, ()>();
+        let (p1, f1) = promise::<u32, ()>();
+        let mut order = as_completed_async([&f0, &f1]);
+        let completer = thread::spawn(move || p0.set_result(0));
+        assert_eq!(block_on(Next(&mut order)), Some(0));
+        // The completer may still be waking the slot `block_on`'s waker is
+        // in while this poll's panic replaces (and retires) that slot.
+        let panicking = catch_unwind(AssertUnwindSafe(|| {
+            poll_next(&mut order, &clone_panics_waker())
+        }));
+        assert!(
+            panicking.is_err(),
+            "f1 is pending: the poll stores the waker"
+        );
+        let (latest, latest_waker) = CountingWaker::new();
+        assert!(poll_next(&mut order, &latest_waker).is_pending());
+        p1.set_result(1);
+        assert_eq!(latest.wakes(), 1, "the waker after the panic was not woken");
+        assert_eq!(poll_next(&mut order, &latest_waker), Poll::Ready(Some(1)));
+        completer.join().unwrap();
     });
 }
