@@ -85,6 +85,9 @@ impl<'a> Order<'a> {
                 Ok(next) => return Ok(next),
                 Err(stack) => stack,
             };
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Err(Timeout);
+            }
             let waker = waker.get_or_insert_with(|| {
                 // A blocking wait inside a callback first runs the callbacks
                 // queued behind it on this thread.

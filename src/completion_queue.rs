@@ -99,8 +99,8 @@ struct Entry<T, E> {
 
 // SAFETY: the queue owns its futures (sent with it when they are `Send`) and
 // its registrations, which it alone detaches and retires; the stack and the
-// waiters are shared with completers only through atomics and a waker slot,
-// and the consumer's waker is registered anew by each take.
+// waiters are shared with completers only through atomics and a waker slot
+// that only the queue's owner stores into.
 unsafe impl<T, E> Send for CompletionQueue<T, E> where Future<T, E>: Send {}
 // SAFETY: `&CompletionQueue` only reads the slot counts.
 unsafe impl<T, E> Sync for CompletionQueue<T, E> where Future<T, E>: Sync {}
@@ -319,6 +319,9 @@ impl<T, E> CompletionQueue<T, E> {
             }
             if self.is_empty() {
                 return Ok(None);
+            }
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Err(Timeout);
             }
             let waker = waker.get_or_insert_with(|| {
                 // A blocking wait inside a callback first runs the callbacks

@@ -152,9 +152,10 @@ impl ReadyStack {
 ///   through the epoch (a completer still pinned in its push may read it).
 /// - *Sleep*: register the waker, then CAS the top from null to `PARKED`;
 ///   a push that replaces `PARKED` wakes the waker.
-/// - *Drop* (the queue, pinned): detach every waiter not yet taken, retire
-///   them, take the waker out and retire the stack itself through the
-///   epoch: a completer pinned before the detach may still push onto it.
+/// - *Drop* (the queue): take the waker out; then, pinned, detach every
+///   waiter not yet taken, retire them, and retire the stack itself through
+///   the epoch: a completer pinned before the detach may still push onto
+///   it.
 ///
 /// # Orderings
 /// As [`ReadyStack`]: the push's `AcqRel` CAS publishes the link and the
@@ -172,15 +173,17 @@ pub(crate) struct QueueStack {
 }
 
 /// Flag on [`QueueStack`]'s top: the consumer found it empty and sleeps.
-/// Waiters are at least 8-aligned, so the bit is never an address's.
+/// Waiters are pointer-aligned, so the bit is never an address's.
 const PARKED_TAG: usize = 1;
+const _: () = assert!(align_of::<Waiter>() > PARKED_TAG);
 
 /// A waiter's place in a [`QueueStack`]: its parker, for a future in a
 /// `CompletionQueue`.
 #[derive(Debug)]
 pub(crate) struct QueueLink {
-    /// The stack the completion pushes onto; it outlives every waiter
-    /// pushed on it (both are retired through the epoch, the stack last).
+    /// The stack the completion pushes onto; the queue retires it only
+    /// after detaching every waiter that links to it, so it stays alive
+    /// for every thread pinned while it could reach such a waiter.
     stack: *const QueueStack,
     /// The waiter pushed before this one (older), while on the stack.
     next: AtomicPtr<Waiter>,
@@ -202,7 +205,9 @@ impl QueueLink {
     pub(crate) fn push(&self, waiter: &Waiter) {
         // SAFETY: the notifier is pinned and reached `waiter` through a list
         // it took while pinned, so the queue had not yet retired the stack,
-        // which is freed only after this thread unpins.
+        // which is freed only after this thread unpins. (Only a completion
+        // notifies a queue's node: abandonment and link wake-ups notify
+        // producers' nodes, and a queue never waits for abandonment.)
         unsafe { (*self.stack).push(waiter, self) }
     }
 }

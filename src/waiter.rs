@@ -170,8 +170,9 @@ impl Waiter {
         // allocated by `Box` in `allocate` and is retired once; its owned
         // parts drop on whichever thread collects it, and run no user code
         // there: a `Thread`, an `AtomicWaker` that is never dropped (see
-        // `Parker::Task` and `WakerSlot`), or an empty callback slot (a
-        // callback waiter is retired only after its callback was taken out).
+        // `Parker::Task` and `WakerSlot`), an empty callback slot (a
+        // callback waiter is retired only after its callback was taken
+        // out), or a `QueueLink` (pointers and a number).
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
         }
