@@ -225,7 +225,8 @@ pub(crate) fn register_callback(
     callback: Callback,
     forwards_to: *const (),
 ) -> Option<Callback> {
-    let decision = Decision::new(ReturnWhen::FirstCompleted, 1);
+    // Its one node is notified once (see `CallbackSlot`): no race to decide.
+    let decision = Decision::every();
     let nodes = Nodes::One(Node::new(list, 0));
     let parker = Parker::callback(callback, forwards_to);
     let waiter = Waiter::allocate(decision, parker, nodes);
@@ -238,7 +239,7 @@ pub(crate) fn register_callback(
     let Err(state) = (unsafe { list.push(&shared.nodes()[0]) }) else {
         return None;
     };
-    // Never linked: this thread ends the decision, so it takes the callback.
+    // Never linked: this thread is its one notifier, so it takes the callback.
     let callback = shared.notify(0, state.is_failure());
     // SAFETY: allocated above, never shared, retired once, here.
     unsafe { Waiter::retire(waiter, &epoch::pin()) };

@@ -36,10 +36,14 @@ pub(crate) enum Parker {
     Queued(QueueLink),
 }
 
-/// A callback waiting for its future. Invariant: only the one caller whose
-/// `notify` ended the decision takes the callback out (the completer that
-/// won it, or the registrar of a node its push never linked), so the cell is
-/// never accessed by two threads at once.
+/// A callback waiting for its future. Invariant: its waiter's one node is
+/// notified exactly once, and only that notifier takes the callback out, so
+/// the cell is never accessed by two threads at once. The notifier is the
+/// completer whose swap took the node, or the registrar if its push never
+/// linked it: nobody detaches a callback's node, and no walk for
+/// abandonment or a link reaches it, since the callback holds a future of
+/// its block until it runs (the block is neither abandoned nor the sole
+/// future's to link). So its decision needs no word (`Decision::every`).
 #[derive(Debug)]
 pub(crate) struct CallbackSlot {
     /// The callback, until the notifier takes it.
@@ -87,8 +91,8 @@ impl Parker {
             Parker::Thread(thread) => thread.unpark(),
             Parker::Task(slot) => slot.wake(),
             Parker::Callback(slot) => {
-                // SAFETY: this caller ended the decision, so it is the only
-                // one to reach the cell (`CallbackSlot`'s invariant).
+                // SAFETY: this caller is the node's one notifier, so the
+                // only one to reach the cell (`CallbackSlot`'s invariant).
                 return slot.callback.with_mut(|cell| unsafe { (*cell).take() });
             }
         }
