@@ -1,49 +1,101 @@
 //! A callback to run once a future completes: a type-erased closure that
 //! carries its own link, so a list of callbacks needs no allocation of its
-//! own (a completion collects them without allocating).
+//! own (a completion collects them without allocating). A callback is one
+//! thin pointer to a [`Closure`], whose [`Header`] says how to run or drop
+//! it, so pushing and popping move a pointer and call nothing.
 
 use std::fmt;
+use std::ptr::NonNull;
 
 /// One boxed closure, run at most once; dropped unrun, it drops what the
-/// closure captured.
-pub(crate) struct Callback(Box<dyn Job>);
+/// closure captured. Owns the allocation it points to.
+pub(crate) struct Callback(NonNull<Header>);
 
-/// What [`Callback`] erases: the closure and the link to the next callback
-/// of the list it is in.
-trait Job: Send {
-    /// The link to the callback below this one in a [`Callbacks`] stack.
-    fn below(&mut self) -> &mut Option<Callback>;
-    /// Runs the closure, consuming the job.
-    fn run(self: Box<Self>);
+// SAFETY: the closure is `Send` (see `Callback::new`), and the header holds
+// only function pointers and a link that its owner alone follows.
+unsafe impl Send for Callback {}
+
+/// The type-erased start of every [`Closure`].
+struct Header {
+    /// The callback below this one in a [`Callbacks`] stack (not owned
+    /// through this link: the stack owns its chain). Meaningful only while
+    /// in a stack.
+    below: Option<NonNull<Header>>,
+    /// Runs the closure and frees the allocation.
+    run: unsafe fn(NonNull<Header>),
+    /// Drops the closure unrun and frees the allocation.
+    drop: unsafe fn(NonNull<Header>),
 }
 
-/// The one implementation of [`Job`].
+/// The allocation of a callback: its header first, so a pointer to the one
+/// is a pointer to the other.
+#[repr(C)]
 struct Closure<F> {
-    /// See [`Job::below`].
-    below: Option<Callback>,
+    /// See [`Header`].
+    header: Header,
     /// The user's work.
     run: F,
 }
 
-impl<F: FnOnce() + Send> Job for Closure<F> {
-    fn below(&mut self) -> &mut Option<Callback> {
-        &mut self.below
+impl<F: FnOnce() + Send> Closure<F> {
+    /// [`Header::run`] for this `F`.
+    ///
+    /// # Safety
+    /// `header` comes from `Callback::new::<F>` and is given up.
+    unsafe fn run(header: NonNull<Header>) {
+        // SAFETY: the caller's guarantee: a leaked `Box<Closure<F>>`, whose
+        // first field (`repr(C)`) `header` points to.
+        let closure = unsafe { Box::from_raw(header.cast::<Closure<F>>().as_ptr()) };
+        // Freed before the user's code runs.
+        let Closure { run, .. } = *closure;
+        run();
     }
 
-    fn run(self: Box<Self>) {
-        (self.run)();
+    /// [`Header::drop`] for this `F`.
+    ///
+    /// # Safety
+    /// As [`Closure::run`].
+    unsafe fn drop(header: NonNull<Header>) {
+        // SAFETY: as in `run`.
+        drop(unsafe { Box::from_raw(header.cast::<Closure<F>>().as_ptr()) });
     }
 }
 
 impl Callback {
     /// Boxes `run` (one allocation, link included).
-    pub(crate) fn new(run: impl FnOnce() + Send + 'static) -> Callback {
-        Callback(Box::new(Closure { below: None, run }))
+    pub(crate) fn new<F: FnOnce() + Send + 'static>(run: F) -> Callback {
+        let closure = Box::new(Closure {
+            header: Header {
+                below: None,
+                run: Closure::<F>::run,
+                drop: Closure::<F>::drop,
+            },
+            run,
+        });
+        Callback(NonNull::from(Box::leak(closure)).cast())
     }
 
     /// Runs the closure.
     pub(crate) fn run(self) {
-        self.0.run();
+        let header = self.into_raw();
+        // SAFETY: `header` was owned by `self`, which is given up: it is a
+        // live `Closure`, run once, and its `run` matches its type.
+        unsafe { (header.as_ref().run)(header) }
+    }
+
+    /// Gives up ownership without dropping.
+    fn into_raw(self) -> NonNull<Header> {
+        let header = self.0;
+        std::mem::forget(self);
+        header
+    }
+}
+
+impl Drop for Callback {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns a live `Closure` whose `drop` matches its
+        // type, and gives it up here, once.
+        unsafe { (self.0.as_ref().drop)(self.0) }
     }
 }
 
@@ -57,30 +109,41 @@ impl fmt::Debug for Callback {
 /// callbacks left unrun, one after another (never recursively).
 #[derive(Debug, Default)]
 pub(crate) struct Callbacks {
-    /// The callback pushed last.
-    top: Option<Callback>,
+    /// The callback pushed last; owns the chain below it.
+    top: Option<NonNull<Header>>,
 }
+
+// SAFETY: the stack owns its callbacks, which are `Send`.
+unsafe impl Send for Callbacks {}
 
 impl Callbacks {
     /// Whether no callback is in the stack.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.top.is_none()
     }
 
     /// Pushes `callback` on top.
-    pub(crate) fn push(&mut self, mut callback: Callback) {
-        *callback.0.below() = self.top.take();
-        self.top = Some(callback);
+    #[inline]
+    pub(crate) fn push(&mut self, callback: Callback) {
+        let mut header = callback.into_raw();
+        // SAFETY: the stack now owns the callback, and nobody else reaches
+        // its header.
+        unsafe { header.as_mut().below = self.top };
+        self.top = Some(header);
     }
 
     /// Takes the callback on top, if any.
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<Callback> {
-        let mut callback = self.top.take()?;
-        self.top = callback.0.below().take();
-        Some(callback)
+        let header = self.top?;
+        // SAFETY: the stack owns every callback in its chain.
+        self.top = unsafe { header.as_ref().below };
+        Some(Callback(header))
     }
 
     /// Moves every callback of `other` onto this stack.
+    #[inline]
     pub(crate) fn append(&mut self, mut other: Callbacks) {
         while let Some(callback) = other.pop() {
             self.push(callback);
@@ -89,6 +152,7 @@ impl Callbacks {
 }
 
 impl Drop for Callbacks {
+    #[inline]
     fn drop(&mut self) {
         while let Some(callback) = self.pop() {
             drop(callback);

@@ -12,7 +12,7 @@ use crate::sync::{self, thread};
 use crate::timeout::Timeout;
 use crate::trampoline;
 use crate::waitable::wait_list_of;
-use crate::waiter::{Parker, Waiter};
+use crate::waiter::{Nodes, Parker, Waiter};
 use futures_core::Stream;
 use std::collections::VecDeque;
 use std::fmt;
@@ -165,7 +165,8 @@ impl<T, E> CompletionQueue<T, E> {
             return None;
         }
         let parker = Parker::Queued(QueueLink::new(self.stack, slot));
-        let waiter = Waiter::allocate(Decision::every(), parker, Box::new([Node::new(list, 0)]));
+        let node = Nodes::One(Node::new(list, 0));
+        let waiter = Waiter::allocate(Decision::every(), parker, node);
         // SAFETY: the waiter stays allocated until it is retired, by the
         // take that hands its future back, by the drop, or below.
         let node = &unsafe { waiter.as_ref() }.nodes()[0];

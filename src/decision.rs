@@ -6,7 +6,7 @@
 //! | `FirstCompleted` | `WAITING`                      | an index won the CAS, or `CANCELLED` |
 //! | `AllCompleted`   | pending count + 1              | the count reaches 0, or `FIRED`      |
 //! | `FirstException` | pending count + 1, `FIRED` bit | count 0, or `FIRED`                  |
-//! | every (a ready stack) | unused                    | never: each notification counts      |
+//! | every (a ready stack, a queue's future, a callback) | unused | never: each notification counts |
 //!
 //! The extra 1 of a countdown is held by registration and dropped when it
 //! ends, so no completion seen during registration can end the wait early,
@@ -45,7 +45,7 @@ pub(crate) struct Decision {
     /// Encoded as the table in the module docs says.
     word: AtomicUsize,
     /// How to read and update `word`; `None`: every notification passes
-    /// (to a ready stack, see `ready.rs`).
+    /// (see [`Decision::every`]).
     return_when: Option<ReturnWhen>,
 }
 
@@ -68,7 +68,8 @@ impl Decision {
     }
 
     /// A decision every notification passes: each completion is handed on
-    /// (to a ready stack) and the wait is never over by itself.
+    /// (to a ready stack, or to a waiter whose one node is notified once)
+    /// and the wait is never over by itself.
     pub(crate) fn every() -> Decision {
         Decision {
             word: AtomicUsize::new(0),

@@ -9,7 +9,7 @@ use crate::ready::ReadyStack;
 use crate::return_when::ReturnWhen;
 use crate::sync::{self, thread};
 use crate::trampoline;
-use crate::waiter::{Parker, Waiter};
+use crate::waiter::{Nodes, Parker, Waiter};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::ptr::NonNull;
@@ -41,11 +41,8 @@ impl<'a> Registration<'a> {
     /// decision is satisfied. A list found complete is notified by the
     /// registrar itself, so every future counts exactly once.
     ///
-    /// Two allocations: the waiter, and its nodes. The nodes' buffer is
-    /// sized by the iterator's upper bound, which every caller keeps to a
-    /// count it has already scanned (a collected `Vec`, or `take(pending)`),
-    /// so a loose lower bound (a `filter` upstream) costs no regrowth; an
-    /// iterator that then yields fewer costs one shrinking reallocation.
+    /// One allocation for one list, two for more: the waiter, and its
+    /// nodes (see [`Nodes::collect`]).
     pub(crate) fn new(
         lists: impl IntoIterator<Item = &'a WaitList>,
         return_when: ReturnWhen,
@@ -71,17 +68,15 @@ impl<'a> Registration<'a> {
         decision: impl FnOnce(usize) -> Decision,
         parker: Parker,
     ) -> Registration<'a> {
-        let lists = lists.into_iter();
-        let (lower, upper) = lists.size_hint();
-        let mut nodes = Vec::with_capacity(upper.unwrap_or(lower));
         // Built before the waiter, so a panicking iterator leaks nothing.
-        nodes.extend(
+        let nodes = Nodes::collect(
             lists
+                .into_iter()
                 .enumerate()
                 .map(|(index, list)| Node::new(list, index)),
         );
         let decision = decision(nodes.len());
-        let waiter = Waiter::allocate(decision, parker, nodes.into_boxed_slice());
+        let waiter = Waiter::allocate(decision, parker, nodes);
         // SAFETY: the waiter stays allocated until `drop` retires it.
         let shared = unsafe { waiter.as_ref() };
         let mut pushed = 0;
@@ -230,8 +225,9 @@ pub(crate) fn register_callback(
     callback: Callback,
     forwards_to: *const (),
 ) -> Option<Callback> {
-    let decision = Decision::new(ReturnWhen::FirstCompleted, 1);
-    let nodes = Box::new([Node::new(list, 0)]);
+    // Its one node is notified once (see `CallbackSlot`): no race to decide.
+    let decision = Decision::every();
+    let nodes = Nodes::One(Node::new(list, 0));
     let parker = Parker::callback(callback, forwards_to);
     let waiter = Waiter::allocate(decision, parker, nodes);
     // SAFETY: the waiter stays allocated until it is retired: by the
@@ -243,7 +239,7 @@ pub(crate) fn register_callback(
     let Err(state) = (unsafe { list.push(&shared.nodes()[0]) }) else {
         return None;
     };
-    // Never linked: this thread ends the decision, so it takes the callback.
+    // Never linked: this thread is its one notifier, so it takes the callback.
     let callback = shared.notify(0, state.is_failure());
     // SAFETY: allocated above, never shared, retired once, here.
     unsafe { Waiter::retire(waiter, &epoch::pin()) };

@@ -1,6 +1,8 @@
 //! A waiter: one parker (a thread, a task's waker, or a callback), one
-//! decision word, and one list node per future it waits on, in one
-//! allocation freed through the epoch once every node is unreachable.
+//! decision word, and one list node per future it waits on, freed through
+//! the epoch once every node is unreachable. A waiter on one future (a
+//! single wait, an await, a callback, a forward, a queue's future) holds
+//! its node inline: one allocation; a group wait's nodes are a second.
 
 use crate::callback::Callback;
 use crate::decision::Decision;
@@ -34,10 +36,14 @@ pub(crate) enum Parker {
     Queued(QueueLink),
 }
 
-/// A callback waiting for its future. Invariant: only the one caller whose
-/// `notify` ended the decision takes the callback out (the completer that
-/// won it, or the registrar of a node its push never linked), so the cell is
-/// never accessed by two threads at once.
+/// A callback waiting for its future. Invariant: its waiter's one node is
+/// notified exactly once, and only that notifier takes the callback out, so
+/// the cell is never accessed by two threads at once. The notifier is the
+/// completer whose swap took the node, or the registrar if its push never
+/// linked it: nobody detaches a callback's node, and no walk for
+/// abandonment or a link reaches it, since the callback holds a future of
+/// its block until it runs (the block is neither abandoned nor the sole
+/// future's to link). So its decision needs no word (`Decision::every`).
 #[derive(Debug)]
 pub(crate) struct CallbackSlot {
     /// The callback, until the notifier takes it.
@@ -85,8 +91,8 @@ impl Parker {
             Parker::Thread(thread) => thread.unpark(),
             Parker::Task(slot) => slot.wake(),
             Parker::Callback(slot) => {
-                // SAFETY: this caller ended the decision, so it is the only
-                // one to reach the cell (`CallbackSlot`'s invariant).
+                // SAFETY: this caller is the node's one notifier, so the
+                // only one to reach the cell (`CallbackSlot`'s invariant).
                 return slot.callback.with_mut(|cell| unsafe { (*cell).take() });
             }
         }
@@ -132,17 +138,63 @@ pub(crate) struct Waiter {
     /// Woken by the notifier that satisfied `decision`.
     parker: Parker,
     /// One node per future, in input order.
-    nodes: Box<[Node]>,
+    nodes: Nodes,
+}
+
+/// A waiter's nodes, in input order.
+#[derive(Debug)]
+pub(crate) enum Nodes {
+    /// The one node of a wait on one future, inside the waiter.
+    One(Node),
+    /// Any other count, in their own allocation (none for zero).
+    Many(Box<[Node]>),
+}
+
+impl Nodes {
+    /// The nodes `nodes` yields: inline if its upper bound is one (a wait
+    /// on one future) and it yields one.
+    ///
+    /// The buffer of several is sized by the iterator's upper bound, which
+    /// every caller keeps to a count it has already scanned (a collected
+    /// `Vec`, or `take(pending)`), so a loose lower bound (a `filter`
+    /// upstream) costs no regrowth; an iterator that then yields fewer
+    /// costs one shrinking reallocation.
+    #[inline]
+    pub(crate) fn collect(mut nodes: impl Iterator<Item = Node>) -> Nodes {
+        let (lower, upper) = nodes.size_hint();
+        if upper == Some(1) {
+            let Some(only) = nodes.next() else {
+                return Nodes::Many(Box::default());
+            };
+            return match nodes.next() {
+                None => Nodes::One(only),
+                // Past its own bound: collected as any other.
+                Some(second) => Nodes::Many([only, second].into_iter().chain(nodes).collect()),
+            };
+        }
+        let mut all = Vec::with_capacity(upper.unwrap_or(lower));
+        all.extend(nodes);
+        Nodes::Many(all.into_boxed_slice())
+    }
+
+    /// How many nodes.
+    pub(crate) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// The nodes as one slice.
+    fn as_slice(&self) -> &[Node] {
+        match self {
+            Nodes::One(node) => std::slice::from_ref(node),
+            Nodes::Many(nodes) => nodes,
+        }
+    }
 }
 
 impl Waiter {
     /// Allocates a waiter owning `nodes`, each attached to it. The waiter
     /// lives until [`Waiter::retire`].
-    pub(crate) fn allocate(
-        decision: Decision,
-        parker: Parker,
-        nodes: Box<[Node]>,
-    ) -> NonNull<Waiter> {
+    pub(crate) fn allocate(decision: Decision, parker: Parker, nodes: Nodes) -> NonNull<Waiter> {
         let waiter = NonNull::from(Box::leak(Box::new(Waiter {
             decision,
             parker,
@@ -151,8 +203,12 @@ impl Waiter {
         // SAFETY: nothing else refers to the waiter yet. Every node gets the
         // very pointer the waiter is later read and freed through, so the
         // pointers stay valid for as long as the allocation.
-        for node in unsafe { &mut (*waiter.as_ptr()).nodes } {
-            node.attach(waiter.as_ptr());
+        match unsafe { &mut (*waiter.as_ptr()).nodes } {
+            Nodes::One(node) => node.attach(waiter.as_ptr()),
+            // A plain slice loop, which the compiler unrolls.
+            Nodes::Many(nodes) => nodes
+                .iter_mut()
+                .for_each(|node| node.attach(waiter.as_ptr())),
         }
         waiter
     }
@@ -190,7 +246,7 @@ impl Waiter {
 
     /// The nodes, in input order.
     pub(crate) fn nodes(&self) -> &[Node] {
-        &self.nodes
+        self.nodes.as_slice()
     }
 
     /// The block this waiter's callback completes, if it is a forward's.
