@@ -1,18 +1,17 @@
-//! Async waits: `(&future).await` and `wait_any_async`, beside `tokio::sync::oneshot`, `oneshot` and `futures::future::select_all`.
+//! Async waits: `(&future).await`, `wait_any_async` and `as_completed_async`, beside `tokio::sync::oneshot`, `oneshot`, `futures::future::select_all` and `FuturesUnordered`.
 
 mod common;
 
-use common::{Worker, fulfil, timed_rounds};
+use common::{Producers, VALUE, Worker, drain_rounds, fulfil, timed_rounds};
 use criterion::{BatchSize, Bencher, Criterion};
 use futures::executor::block_on;
-use futures::future::select_all;
+use futures::future::{ready, select_all};
+use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use std::future::{Future, IntoFuture};
 use std::hint::black_box;
+use std::iter::repeat_with;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
-
-/// The value every completer sends.
-const VALUE: u64 = 7;
 
 /// Polls `future` once with a waker that does nothing: the smallest
 /// executor there is.
@@ -267,6 +266,50 @@ fn async_wait_any_1024_one_thread(c: &mut Criterion) {
     group.finish();
 }
 
+/// Runs `values` to its end on this thread; returns their sum.
+fn sum_on_this_thread(values: impl Stream<Item = u64>) -> u64 {
+    block_on(values.fold(0, |sum, value| ready(sum + value)))
+}
+
+fn drain_10000_async(c: &mut Criterion) {
+    let mut group = c.benchmark_group("drain_10000_async");
+    // As `drain_10000`: timed, hand half the senders to each of two producer
+    // threads and `block_on` a stream of every value in completion order.
+    let producers =
+        Producers::spawn(|promise: forthcoming::Promise<u64, ()>| promise.set_result(VALUE));
+    let oneshot_producers =
+        Producers::spawn(|sender: oneshot::Sender<u64>| sender.send(VALUE).unwrap());
+    group.bench_function(
+        "forthcoming_as_completed_async",
+        drain_rounds(
+            &producers,
+            || repeat_with(forthcoming::promise::<u64, ()>),
+            |futures| {
+                sum_on_this_thread(
+                    forthcoming::as_completed_async(&futures)
+                        .map(|taken| *futures[taken].get_result().unwrap()),
+                )
+            },
+        ),
+    );
+    group.bench_function(
+        "oneshot_futures_unordered",
+        drain_rounds(
+            &oneshot_producers,
+            || repeat_with(oneshot::channel::<u64>),
+            |receivers| {
+                sum_on_this_thread(
+                    receivers
+                        .into_iter()
+                        .collect::<FuturesUnordered<_>>()
+                        .map(|received| received.unwrap()),
+                )
+            },
+        ),
+    );
+    group.finish();
+}
+
 // Written out rather than `criterion_group!`, whose `pub fn` has no docs.
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
@@ -274,5 +317,6 @@ fn main() {
     await_cross_thread(&mut criterion);
     async_wait_any_1024(&mut criterion);
     async_wait_any_1024_one_thread(&mut criterion);
+    drain_10000_async(&mut criterion);
     criterion.final_summary();
 }

@@ -1,16 +1,14 @@
-//! Group waits (`wait_any`, `wait_all`) over many futures, beside `crossbeam_channel::Select` and sequential `oneshot` receives.
+//! Group waits (`wait_any`, `wait_all`, `as_completed`) over many futures, beside `crossbeam_channel::Select`, a channel and sequential `oneshot` receives.
 
 mod common;
 
-use common::{Worker, fulfil, timed_rounds};
+use common::{Producers, VALUE, Worker, drain_rounds, fulfil, in_halves, timed_rounds};
 use criterion::{Bencher, BenchmarkId, Criterion};
-use crossbeam_channel::{Receiver, Select, bounded};
+use crossbeam_channel::{Receiver, Select, bounded, unbounded};
 use std::hint::black_box;
+use std::iter::repeat_with;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// The value every completer sends.
-const VALUE: u64 = 7;
 
 /// A `Select` with a receive operation on every receiver, in order.
 fn select_over(receivers: &[Receiver<u64>]) -> Select<'_> {
@@ -115,43 +113,24 @@ fn wait_any_done(c: &mut Criterion) {
 /// How many futures `wait_all_1024` waits on.
 const ALL: usize = 1024;
 
-/// Makes [`ALL`] sender/receiver pairs with `pair`; returns the senders in
-/// two halves (one per producer) and the receivers in order.
-fn in_halves<S, R>(pair: impl FnMut() -> (S, R)) -> ([Vec<S>; 2], Vec<R>) {
-    let (mut first, receivers): (Vec<S>, Vec<R>) = std::iter::repeat_with(pair).take(ALL).unzip();
-    let second = first.split_off(ALL / 2);
-    ([first, second], receivers)
-}
-
 fn wait_all_1024(c: &mut Criterion) {
     let mut group = c.benchmark_group("wait_all_1024");
     // Per iteration, untimed: make 1024 pairs. Timed: hand half the senders
     // to each of two producer threads, wait for all, read every value and
     // drop every handle.
-    let producers = [(); 2].map(|_| {
-        Worker::spawn(|promises: Vec<forthcoming::Promise<u64, ()>>| {
-            for promise in promises {
-                promise.set_result(VALUE);
-            }
-        })
-    });
-    let oneshot_producers = [(); 2].map(|_| {
-        Worker::spawn(|senders: Vec<oneshot::Sender<u64>>| {
-            for sender in senders {
-                sender.send(VALUE).unwrap();
-            }
-        })
-    });
+    let producers =
+        Producers::spawn(|promise: forthcoming::Promise<u64, ()>| promise.set_result(VALUE));
+    let oneshot_producers =
+        Producers::spawn(|sender: oneshot::Sender<u64>| sender.send(VALUE).unwrap());
 
     // One round: hand the promises to the producers, optionally `wait_all`,
     // read every value in order, drop the futures.
     let producers = &producers;
     let forthcoming_round = |wait_first: bool| {
         timed_rounds(move |stopwatch| {
-            let ([first, second], futures) = in_halves(forthcoming::promise::<u64, ()>);
+            let (halves, futures) = in_halves(ALL, repeat_with(forthcoming::promise::<u64, ()>));
             let sum = stopwatch.time(|| {
-                producers[0].send(first);
-                producers[1].send(second);
+                producers.send(halves);
                 if wait_first {
                     forthcoming::wait_all(&futures);
                 }
@@ -171,10 +150,9 @@ fn wait_all_1024(c: &mut Criterion) {
     group.bench_function(
         "oneshot_recv_in_sequence",
         timed_rounds(|stopwatch| {
-            let ([first, second], receivers) = in_halves(oneshot::channel::<u64>);
+            let (halves, receivers) = in_halves(ALL, repeat_with(oneshot::channel::<u64>));
             let sum = stopwatch.time(|| {
-                oneshot_producers[0].send(first);
-                oneshot_producers[1].send(second);
+                oneshot_producers.send(halves);
                 receivers
                     .into_iter()
                     .map(|r| r.recv().unwrap())
@@ -208,7 +186,8 @@ fn wait_all_1024_phases(c: &mut Criterion) {
     // run times, and how long after the last completion `wait_all` returned
     // (zero for the sequential reader, which does not call it).
     let round = |wait_first: bool| -> (Duration, Duration) {
-        let ([first, second], futures) = in_halves(forthcoming::promise::<u64, ()>);
+        let ([first, second], futures) =
+            in_halves(ALL, repeat_with(forthcoming::promise::<u64, ()>));
         producers[0].send(first);
         producers[1].send(second);
         let returned = wait_first.then(|| {
@@ -242,6 +221,68 @@ fn wait_all_1024_phases(c: &mut Criterion) {
     group.finish();
 }
 
+fn drain_10000(c: &mut Criterion) {
+    let mut group = c.benchmark_group("drain_10000");
+    // Per round, untimed: make 10,000 pairs. Timed: hand half the promises
+    // to each of two producer threads, take every future in completion
+    // order and read its value, drop the futures.
+    let producers =
+        Producers::spawn(|promise: forthcoming::Promise<u64, ()>| promise.set_result(VALUE));
+    let promises = || repeat_with(forthcoming::promise::<u64, ()>);
+
+    group.bench_function(
+        "forthcoming_as_completed",
+        drain_rounds(&producers, promises, |futures| {
+            forthcoming::as_completed(&futures)
+                .map(|taken| *futures[taken].get_result().unwrap())
+                .sum()
+        }),
+    );
+
+    // The channel is the completion queue: a producer completes a promise,
+    // then sends its position. One channel serves every round (a round
+    // receives all it sent).
+    let (positions, completed) = unbounded::<usize>();
+    let sending_producers = Producers::spawn(
+        move |(position, promise): (usize, forthcoming::Promise<u64, ()>)| {
+            promise.set_result(VALUE);
+            positions.send(position).unwrap();
+        },
+    );
+    group.bench_function(
+        "crossbeam_unbounded_positions",
+        drain_rounds(
+            &sending_producers,
+            || {
+                (0..).map(|position| {
+                    let (promise, future) = forthcoming::promise::<u64, ()>();
+                    ((position, promise), future)
+                })
+            },
+            |futures| {
+                futures
+                    .iter()
+                    .map(|_| *futures[completed.recv().unwrap()].get_result().unwrap())
+                    .sum()
+            },
+        ),
+    );
+
+    // Each wait scans the futures left up to the first done one; a wait
+    // that finds none done registers on all of them.
+    group.bench_function(
+        "forthcoming_repeated_wait_any",
+        drain_rounds(&producers, promises, |mut futures| {
+            let mut sum = 0;
+            while let Some(taken) = forthcoming::wait_any(&futures) {
+                sum += *futures.swap_remove(taken).get_result().unwrap();
+            }
+            sum
+        }),
+    );
+    group.finish();
+}
+
 // Written out rather than `criterion_group!`, whose `pub fn` has no docs.
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
@@ -249,5 +290,6 @@ fn main() {
     wait_any_done(&mut criterion);
     wait_all_1024(&mut criterion);
     wait_all_1024_phases(&mut criterion);
+    drain_10000(&mut criterion);
     criterion.final_summary();
 }

@@ -7,7 +7,8 @@
 //! context) is not counted, and the case is dropped after the measurement.
 //! The drains are the exception: their call makes its [`DRAINED`] pairs
 //! too, so that a take's count includes its future's create + complete +
-//! read, as `create_complete_read` counts it.
+//! read; the drain baselines count that part alone, in the drains' shape
+//! (10,000 pairs live at once), so that the difference is the drain's own.
 
 // gungraun's macros generate public items without docs (this file's own
 // items are private, which the lint does not check anyway).
@@ -372,6 +373,64 @@ mod drain {
         })
     }
 
+    /// The repeated `wait_any` drain, but each wait starts before its
+    /// completion, so it registers: `wait_any_async` polled once scans every
+    /// future left and pushes a node on each (`Pending`), the last future
+    /// left completes, the second poll takes it, and the wait's drop
+    /// detaches every node.
+    pub(super) fn forthcoming_wait_any_registered(n: usize) -> Case {
+        Box::new(move || {
+            let (mut promises, mut futures) = pairs(n);
+            let mut sum = 0;
+            while let Some(promise) = promises.pop() {
+                let taken = {
+                    let mut wait = pin!(forthcoming::wait_any_async(&futures));
+                    assert!(poll_once(wait.as_mut()).is_pending(), "none is done");
+                    promise.set_result(black_box(VALUE));
+                    match poll_once(wait) {
+                        Poll::Ready(Some(taken)) => taken,
+                        _ => unreachable!("the last one is done"),
+                    }
+                };
+                sum += *futures.swap_remove(taken).get_result().unwrap();
+            }
+            sum
+        })
+    }
+
+    /// The `as_completed` drain without `as_completed`: the same pairs,
+    /// completed and read in the same order, the futures kept to the end.
+    pub(super) fn baseline_futures_kept(n: usize) -> Case {
+        Box::new(move || {
+            let (promises, futures) = pairs(n);
+            promises
+                .into_iter()
+                .zip(&futures)
+                .map(|(promise, future)| {
+                    promise.set_result(black_box(VALUE));
+                    *future.get_result().unwrap()
+                })
+                .sum()
+        })
+    }
+
+    /// The `CompletionQueue` drain without the queue: the same pairs,
+    /// completed and read in the same order, each future dropped after its
+    /// read (the queue hands it back and the drain drops it).
+    pub(super) fn baseline_futures_dropped(n: usize) -> Case {
+        Box::new(move || {
+            let (promises, futures) = pairs(n);
+            promises
+                .into_iter()
+                .zip(futures)
+                .map(|(promise, future)| {
+                    promise.set_result(black_box(VALUE));
+                    *future.get_result().unwrap()
+                })
+                .sum()
+        })
+    }
+
     /// A channel as the completion queue: send a value, receive it.
     pub(super) fn crossbeam_unbounded(n: usize) -> Case {
         Box::new(move || {
@@ -493,6 +552,9 @@ fn is_abandoned(case: Case) -> Case {
 #[bench::forthcoming_as_completed(drain::forthcoming_as_completed, DRAINED)]
 #[bench::forthcoming_completion_queue(drain::forthcoming_completion_queue, DRAINED)]
 #[bench::forthcoming_wait_any(drain::forthcoming_wait_any, DRAINED)]
+#[bench::forthcoming_wait_any_registered(drain::forthcoming_wait_any_registered, DRAINED)]
+#[bench::baseline_futures_kept(drain::baseline_futures_kept, DRAINED)]
+#[bench::baseline_futures_dropped(drain::baseline_futures_dropped, DRAINED)]
 #[bench::crossbeam_unbounded(drain::crossbeam_unbounded, DRAINED)]
 fn drain_in_completion_order(case: Case) -> Case {
     run(case)

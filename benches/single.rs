@@ -1,6 +1,6 @@
-//! One pair at a time: create-complete-read on one thread, and a cross-thread request/reply round trip, beside the peers.
+//! One pair at a time: create-complete-read, completing a pending pair (with and without a callback) and a tail-call link on one thread, and a cross-thread request/reply round trip, beside the peers.
 
-use criterion::Criterion;
+use criterion::{BatchSize, Criterion};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -109,6 +109,74 @@ fn create_complete_read(c: &mut Criterion) {
         })
     });
 
+    group.finish();
+}
+
+fn complete_pending(c: &mut Criterion) {
+    let mut group = c.benchmark_group("complete_pending");
+    // Untimed: make a pair (and add the callback). Timed: complete it (which
+    // runs the callback and frees it). The future is dropped untimed.
+    let complete = |(promise, future): (forthcoming::Promise<u64, ()>, _)| {
+        promise.set_result(black_box(VALUE));
+        future
+    };
+    group.bench_function("forthcoming", |b| {
+        b.iter_batched(
+            forthcoming::promise::<u64, ()>,
+            complete,
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("forthcoming_one_callback", |b| {
+        b.iter_batched(
+            || {
+                let (promise, future) = forthcoming::promise::<u64, ()>();
+                future.add_done_callback(|done| {
+                    black_box(done);
+                });
+                (promise, future)
+            },
+            complete,
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("oneshot", |b| {
+        b.iter_batched(
+            oneshot::channel::<u64>,
+            |(sender, receiver)| {
+                sender.send(black_box(VALUE)).unwrap();
+                receiver
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("tokio_oneshot", |b| {
+        b.iter_batched(
+            tokio::sync::oneshot::channel::<u64>,
+            |(sender, receiver)| {
+                sender.send(black_box(VALUE)).unwrap();
+                receiver
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+fn tail_call_link(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tail_call_link");
+    // One link of `let (next, f) = promise(); p.forward(f); p = next;` on a
+    // chain whose root stays pending: `f` is the only handle of its block,
+    // so `next` is redirected to the root and `f`'s block freed.
+    let (mut tail, root) = forthcoming::promise::<u64, ()>();
+    group.bench_function("forthcoming_forward", |b| {
+        b.iter(|| {
+            let (next, future) = forthcoming::promise();
+            std::mem::replace(&mut tail, next).forward(future);
+        })
+    });
+    tail.set_result(VALUE);
+    assert_eq!(*root.get_result().unwrap(), VALUE);
     group.finish();
 }
 
@@ -270,6 +338,8 @@ fn round_trip(c: &mut Criterion) {
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     create_complete_read(&mut criterion);
+    complete_pending(&mut criterion);
+    tail_call_link(&mut criterion);
     round_trip(&mut criterion);
     criterion.final_summary();
 }

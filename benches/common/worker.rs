@@ -1,4 +1,4 @@
-//! A persistent thread that completes what it is handed.
+//! Persistent threads that complete what they are handed.
 
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
@@ -47,5 +47,28 @@ impl<J: Send + 'static> Drop for Worker<J> {
                 panic!("worker thread panicked");
             }
         }
+    }
+}
+
+/// Two [`Worker`]s, each running `complete` on every job of the batch it is
+/// handed: the producers of the benches that complete many futures.
+pub(crate) struct Producers<J: Send + 'static>(
+    /// The two threads, one batch each.
+    [Worker<Vec<J>>; 2],
+);
+
+impl<J: Send + 'static> Producers<J> {
+    /// Starts the two threads.
+    pub(crate) fn spawn(complete: impl Fn(J) + Clone + Send + 'static) -> Producers<J> {
+        Producers([(); 2].map(|_| {
+            let complete = complete.clone();
+            Worker::spawn(move |jobs: Vec<J>| jobs.into_iter().for_each(&complete))
+        }))
+    }
+
+    /// Hands one batch to each thread (first the first thread's).
+    pub(crate) fn send(&self, [first, second]: [Vec<J>; 2]) {
+        self.0[0].send(first);
+        self.0[1].send(second);
     }
 }
