@@ -1,5 +1,5 @@
-//! Target `ops`: one thread creates, clones, completes, drops and waits on
-//! futures; a sequential model says what every call must return.
+//! Target `ops`: one thread creates, clones, completes, forwards, drops and
+//! waits on futures; a sequential model says what every call must return.
 
 use super::common::{
     BUDGET_MICROS, Budget, Completer, Expected, Fut, MAX_OPS, MAX_PAIRS, MAX_SET, Prom, Timeout,
@@ -11,7 +11,6 @@ use forthcoming::{
     wait_any,
 };
 use forthcoming_test_support::{Drops, Tracked, assert_partition};
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -118,6 +117,14 @@ pub enum Op {
         /// The handle.
         f: u8,
     },
+    /// `Promise::forward`: a pair's promise, if it is still there, waits
+    /// for the future of a handle, which it takes.
+    Forward {
+        /// The pair whose promise is forwarded.
+        p: u8,
+        /// The handle it takes as its source.
+        f: u8,
+    },
 }
 
 /// A decoded input: the op sequence.
@@ -146,12 +153,55 @@ pub fn run_bytes(data: &[u8]) {
 
 /// One pair, as the model sees it.
 struct Pair {
-    /// The promise, until it is completed or dropped.
+    /// The promise, until it is completed, dropped or forwarded.
     promise: Option<Prom>,
     /// The outcome, once completed.
     expected: Option<Expected>,
+    /// Once completed, the pair whose own completion made the outcome:
+    /// this one, or the source a forward waited for. Every pair with the
+    /// same origin reads one stored outcome.
+    origin: Option<usize>,
     /// The id first read from one of its futures.
     id: Option<FutureId>,
+    /// The pair whose future this pair's forwarded promise waits for.
+    source: Option<usize>,
+    /// The pair whose promise took this pair's only future in a forward:
+    /// this pair's promise now completes that one's block (a link), so it
+    /// is abandoned when that one is.
+    linked_to: Option<usize>,
+    /// Forwards waiting for this pending pair through a node, each holding
+    /// one of its futures until it completes.
+    nodes: usize,
+}
+
+/// What `Promise::forward` does, as the docs say.
+#[derive(Debug)]
+enum Forwarding {
+    /// The source waits for the promise (or is its own future): the
+    /// promise's futures, and every future waiting for them, fail with
+    /// `BrokenPromise` at once.
+    Cycle,
+    /// Nobody can read the promise's futures: the promise is broken at once.
+    Abandoned,
+    /// The source is done: its outcome, at once.
+    Done,
+    /// The source's only handle, pending: its promise completes the
+    /// forwarded promise's block from now on.
+    Link,
+    /// The source is shared: a forwarding node on it holds a handle until
+    /// it completes.
+    Node,
+}
+
+/// A queued future whose pair completed, as the model sees it.
+struct Ready {
+    /// Its pair.
+    pair: usize,
+    /// The completion (or done push) that made it ready, counted.
+    event: usize,
+    /// The pairs whose completion caused its pair's in that event, through
+    /// forwards: they complete first.
+    causes: Vec<usize>,
 }
 
 /// The crate's handles beside the model's view of them.
@@ -168,8 +218,11 @@ struct World {
     queue: CompletionQueue<Tracked, Tracked>,
     /// The model of the queue: pairs pushed and pending, by push.
     queue_pending: Vec<usize>,
-    /// The model of the queue: pairs complete, in completion order.
-    queue_ready: VecDeque<usize>,
+    /// The model of the queue: pairs complete, by completion.
+    queue_ready: Vec<Ready>,
+    /// Completions (and pushes of done futures) so far, which order the
+    /// queue.
+    events: usize,
     /// Pairs of the callbacks added and not run yet.
     callbacks: Vec<usize>,
     /// Pairs of the callbacks that must have run, in any order.
@@ -187,7 +240,8 @@ pub fn run(input: &Input) {
         budget: Budget::new(BUDGET_MICROS),
         queue: CompletionQueue::new(),
         queue_pending: Vec::new(),
-        queue_ready: VecDeque::new(),
+        queue_ready: Vec::new(),
+        events: 0,
         callbacks: Vec::new(),
         callbacks_due: Vec::new(),
         callbacks_ran: Arc::default(),
@@ -222,23 +276,115 @@ impl World {
     }
 
     /// Handles on `pair` anywhere: in `futures`, in the queue, in callbacks
-    /// not run yet.
+    /// not run yet, in forwarding nodes.
     fn holders(&self, pair: usize) -> usize {
         let futures = self.futures.iter().filter(|(p, _)| *p == pair).count();
-        let queued = self.queue_pending.iter().chain(&self.queue_ready);
-        let callbacks = self.callbacks.iter();
-        futures + queued.chain(callbacks).filter(|&&p| p == pair).count()
+        let pending = self.queue_pending.iter().filter(|&&p| p == pair).count();
+        let ready = self.queue_ready.iter().filter(|r| r.pair == pair).count();
+        let callbacks = self.callbacks.iter().filter(|&&p| p == pair).count();
+        futures + pending + ready + callbacks + self.pairs[pair].nodes
     }
 
-    /// The model's side of completing `pair`: its callbacks run, and its
-    /// futures in the queue become ready, in completion order.
-    fn completed(&mut self, pair: usize) {
-        let (run, left) = self.callbacks.iter().partition(|&&p| p == pair);
-        self.callbacks = left;
-        self.callbacks_due.extend::<Vec<usize>>(run);
-        let (ready, pending) = self.queue_pending.iter().partition(|&&p| p == pair);
-        self.queue_pending = pending;
-        self.queue_ready.extend::<Vec<usize>>(ready);
+    /// Handles that read the same stored outcome as `pair`'s, its own
+    /// included: on every pair with the same origin.
+    fn sharers(&self, pair: usize) -> usize {
+        let origin = self.pairs[pair].origin;
+        (0..self.pairs.len())
+            .filter(|&p| p == pair || (origin.is_some() && self.pairs[p].origin == origin))
+            .map(|p| self.holders(p))
+            .sum()
+    }
+
+    /// The pair whose block `pair`'s promise completes: its own, or, after
+    /// links, the one they lead to.
+    fn root(&self, mut pair: usize) -> usize {
+        while let Some(next) = self.pairs[pair].linked_to {
+            pair = next;
+        }
+        pair
+    }
+
+    /// Whether the promise of `pair` is abandoned: no handle is left on the
+    /// block it completes.
+    fn abandoned(&self, pair: usize) -> bool {
+        self.holders(self.root(pair)) == 0
+    }
+
+    /// Whether pending `pair` waits for `target`, through forwards.
+    fn waits_for(&self, mut pair: usize, target: usize) -> bool {
+        for _ in 0..self.pairs.len() {
+            let model = &self.pairs[pair];
+            match model.source {
+                Some(source) if model.expected.is_none() => pair = source,
+                _ => return false,
+            }
+            if pair == target {
+                return true;
+            }
+        }
+        panic!("the model's forwards form a cycle")
+    }
+
+    /// What forwarding the promise of `pair` to a future of `source` (taken
+    /// out of `futures` already) does.
+    fn forwarding(&self, pair: usize, source: usize) -> Forwarding {
+        if source == pair || self.waits_for(source, pair) {
+            Forwarding::Cycle
+        } else if self.abandoned(pair) {
+            Forwarding::Abandoned
+        } else if self.pairs[source].expected.is_some() {
+            Forwarding::Done
+        } else if self.holders(source) == 0 {
+            Forwarding::Link
+        } else {
+            Forwarding::Node
+        }
+    }
+
+    /// The model's side of completing `pair` with `expected`, made by
+    /// `origin`'s completion: then every pending pair forwarded to wait for
+    /// it completes too, after it. Each completion's callbacks become due,
+    /// and its futures in the queue ready, after those of the pairs that
+    /// caused it.
+    fn settle(&mut self, pair: usize, expected: &Expected, origin: usize) {
+        self.events += 1;
+        let mut work = vec![(pair, Vec::new())];
+        while let Some((pair, mut causes)) = work.pop() {
+            trace(format_args!("      pair {pair} done: {expected:?}"));
+            let model = &mut self.pairs[pair];
+            model.expected = Some(expected.clone());
+            model.origin = Some(origin);
+            // Its forwarding nodes complete their promises below.
+            model.nodes = 0;
+            let (run, left) = self.callbacks.iter().partition(|&&p| p == pair);
+            self.callbacks = left;
+            self.callbacks_due.extend::<Vec<usize>>(run);
+            let (ready, pending): (Vec<usize>, _) =
+                self.queue_pending.iter().partition(|&&p| p == pair);
+            self.queue_pending = pending;
+            self.queue_ready.extend(ready.into_iter().map(|pair| Ready {
+                pair,
+                event: self.events,
+                causes: causes.clone(),
+            }));
+            causes.push(pair);
+            let waiting = (0..self.pairs.len()).filter(|&p| {
+                self.pairs[p].source == Some(pair) && self.pairs[p].expected.is_none()
+            });
+            work.extend(waiting.map(|p| (p, causes.clone())).collect::<Vec<_>>());
+        }
+    }
+
+    /// The position in `queue_ready` of a future of `pair` that the queue
+    /// may hand back now: every future made ready before it was taken.
+    fn takeable(&self, pair: usize) -> Option<usize> {
+        let before = |earlier: &Ready, ready: &Ready| {
+            earlier.event < ready.event
+                || (earlier.event == ready.event && ready.causes.contains(&earlier.pair))
+        };
+        self.queue_ready.iter().position(|ready| {
+            ready.pair == pair && !self.queue_ready.iter().any(|other| before(other, ready))
+        })
     }
 
     /// The expected outcome of the pair of handle `f`.
@@ -270,7 +416,11 @@ impl World {
                     self.pairs.push(Pair {
                         promise: Some(promise),
                         expected: None,
+                        origin: None,
                         id: None,
+                        source: None,
+                        linked_to: None,
+                        nodes: 0,
                     });
                 }
             }
@@ -294,9 +444,8 @@ impl World {
                 };
                 if let Some(promise) = self.pairs[p].promise.take() {
                     let expected = how.complete(promise, &self.log, |_| {});
-                    trace(format_args!("      pair {p} completed: {expected:?}"));
-                    self.pairs[p].expected = Some(expected);
-                    self.completed(p);
+                    trace(format_args!("      pair {p} completed"));
+                    self.settle(p, &expected, p);
                 }
             }
             Op::ResultNow { f } => {
@@ -342,7 +491,9 @@ impl World {
             Op::IntoResult { f } => {
                 let Some(f) = pick(f, futures) else { return };
                 let (pair, future) = self.futures.remove(f);
-                let handles = self.holders(pair);
+                // The value moves out only if no other handle can read it:
+                // none on this pair, nor on one forwarded to share it.
+                let handles = self.sharers(pair);
                 let expected = self.pairs[pair].expected.clone();
                 match (future.into_result(), expected) {
                     (Ok(outcome), Some(expected)) if handles == 0 => {
@@ -428,10 +579,13 @@ impl World {
                 let Some(p) = pick(p, self.pairs.len()) else {
                     return;
                 };
-                let holders = self.holders(p);
+                let root = self.root(p);
+                let abandoned = self.abandoned(p);
                 if let Some(promise) = &self.pairs[p].promise {
-                    trace(format_args!("      pair {p}: {holders} handles"));
-                    assert_eq!(promise.is_abandoned(), holders == 0, "is_abandoned");
+                    trace(format_args!(
+                        "      pair {p} (root {root}): abandoned {abandoned}"
+                    ));
+                    assert_eq!(promise.is_abandoned(), abandoned, "is_abandoned");
                 }
             }
             Op::AsCompleted { ref set } => {
@@ -458,26 +612,40 @@ impl World {
                 trace(format_args!("      push handle {f} (pair {pair})"));
                 self.queue.push(future);
                 if self.pairs[pair].expected.is_some() {
-                    self.queue_ready.push_back(pair);
+                    // Done at the push: it completes there, after the rest.
+                    self.events += 1;
+                    self.queue_ready.push(Ready {
+                        pair,
+                        event: self.events,
+                        causes: Vec::new(),
+                    });
                 } else {
                     self.queue_pending.push(pair);
                 }
             }
             Op::QueueTake => {
                 let got = self.queue.wait_next_timeout(Duration::ZERO);
-                let expected = self.queue_ready.pop_front();
-                trace(format_args!("      queue take: pair {expected:?}"));
-                match (got, expected) {
-                    (Ok(Some(future)), Some(pair)) => {
+                let ready = !self.queue_ready.is_empty();
+                match got {
+                    Ok(Some(future)) => {
+                        let id = Some(future.id());
+                        let pair = (0..self.pairs.len()).find(|&p| self.pairs[p].id == id);
+                        trace(format_args!("      queue take: pair {pair:?}"));
+                        let taken = pair.and_then(|pair| Some((pair, self.takeable(pair)?)));
+                        let Some((pair, taken)) = taken else {
+                            panic!("queue handed back pair {pair:?}, not next in completion order")
+                        };
                         assert!(future.done(), "handed back pending");
-                        assert_eq!(Some(future.id()), self.pairs[pair].id, "another pair's");
+                        self.queue_ready.remove(taken);
                         self.futures.push((pair, future));
                     }
-                    (Ok(None), None) => assert!(self.queue_pending.is_empty()),
-                    (Err(forthcoming::Timeout), None) => assert!(!self.queue_pending.is_empty()),
-                    (got, expected) => panic!(
-                        "queue take = {:?}, expected pair {expected:?}",
-                        got.map(|f| f.map(|f| f.id()))
+                    Ok(None) => assert!(
+                        !ready && self.queue_pending.is_empty(),
+                        "queue take = None with futures queued"
+                    ),
+                    Err(forthcoming::Timeout) => assert!(
+                        !ready && !self.queue_pending.is_empty(),
+                        "queue take timed out, ready: {ready}"
                     ),
                 }
             }
@@ -491,9 +659,43 @@ impl World {
                     assert!(future.done(), "a callback ran on a pending future");
                     ran.lock().unwrap().push(pair);
                 });
-                self.callbacks.push(pair);
                 if self.pairs[pair].expected.is_some() {
-                    self.completed(pair);
+                    self.callbacks_due.push(pair);
+                } else {
+                    self.callbacks.push(pair);
+                }
+            }
+            Op::Forward { p, f } => {
+                let (Some(p), Some(f)) = (pick(p, self.pairs.len()), pick(f, futures)) else {
+                    return;
+                };
+                let Some(promise) = self.pairs[p].promise.take() else {
+                    return;
+                };
+                let (source, future) = self.futures.remove(f);
+                let forwarding = self.forwarding(p, source);
+                trace(format_args!(
+                    "      pair {p} forwarded to handle {f} (pair {source}): {forwarding:?}"
+                ));
+                promise.forward(future);
+                match forwarding {
+                    Forwarding::Cycle | Forwarding::Abandoned => {
+                        self.settle(p, &Expected::Broken, p);
+                    }
+                    Forwarding::Done => {
+                        let model = &self.pairs[source];
+                        let expected = model.expected.clone().expect("done");
+                        let origin = model.origin.expect("done");
+                        self.settle(p, &expected, origin);
+                    }
+                    Forwarding::Link => {
+                        self.pairs[source].linked_to = Some(p);
+                        self.pairs[p].source = Some(source);
+                    }
+                    Forwarding::Node => {
+                        self.pairs[source].nodes += 1;
+                        self.pairs[p].source = Some(source);
+                    }
                 }
             }
         }

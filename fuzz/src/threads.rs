@@ -5,7 +5,12 @@
 //! Every untimed wait ends: thread `i` waits without a time-out only on
 //! futures it already saw done, or whose promise belongs to a thread `j > i`
 //! (which completes it, or drops it at the latest when its script ends, and
-//! by the same rule never blocks forever itself).
+//! by the same rule never blocks forever itself). A thread forwards one of
+//! its promises only to a future it saw done or whose promise belongs to it
+//! or to a later thread, so a forwarded promise still completes once the
+//! later threads are through, and a cycle of forwards is closed by the one
+//! thread that made all of them (never by two threads at once, which the
+//! crate documents may leave the cycle pending).
 
 use super::common::{
     BUDGET_MICROS, Budget, Completer, Expected, Fut, MAX_OPS, MAX_PAIRS, MAX_SET, Prom, Timeout,
@@ -13,14 +18,15 @@ use super::common::{
 };
 use arbitrary::Arbitrary;
 use forthcoming::{
-    ResultError, ReturnWhen, promise, wait, wait_all, wait_all_async, wait_any, wait_any_async,
-    wait_async,
+    CompletionQueue, FutureId, ResultError, ReturnWhen, as_completed, promise, wait, wait_all,
+    wait_all_async, wait_any, wait_any_async, wait_async,
 };
-use forthcoming_test_support::{CountingWaker, Drops, assert_partition, poll_with};
+use forthcoming_test_support::{CountingWaker, Drops, Tracked, assert_partition, poll_with};
 use std::fmt;
 use std::future::IntoFuture;
 use std::hint::spin_loop;
-use std::sync::{Barrier, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Barrier, OnceLock};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -120,6 +126,46 @@ pub enum Op {
     },
     /// `thread::yield_now`.
     Yield,
+    /// `Future::add_done_callback`: the callback checks the outcome and
+    /// counts its run.
+    AddCallback {
+        /// The handle.
+        f: u8,
+    },
+    /// `Promise::forward` of one of this thread's promises to a handle it
+    /// takes, when that cannot leave the promise pending (see the module
+    /// docs).
+    Forward {
+        /// The promise.
+        p: u8,
+        /// The handle it takes as its source.
+        f: u8,
+    },
+    /// `Promise::is_abandoned` on one of this thread's promises.
+    IsAbandoned {
+        /// The promise.
+        p: u8,
+    },
+    /// `as_completed(set)`, drained with `next_timeout` (or `next`, when
+    /// every input is known to complete and `timeout` is `Forever`) until
+    /// the end or a time-out.
+    AsCompleted {
+        /// The inputs.
+        set: Vec<u8>,
+        /// The time-out of each take.
+        timeout: Timeout,
+    },
+    /// `CompletionQueue::push` of a handle into this thread's queue.
+    QueuePush {
+        /// The handle.
+        f: u8,
+    },
+    /// `CompletionQueue::wait_next_timeout` (or `wait_next`, when it is
+    /// known to end) on this thread's queue; the handle comes back.
+    QueueTake {
+        /// `Forever` only when the take is known to end.
+        timeout: Timeout,
+    },
 }
 
 /// Which async group wait.
@@ -198,12 +244,40 @@ pub fn run_bytes(data: &[u8]) {
     }
 }
 
+/// What a pair's completer (or forwarder) publishes before it completes it.
+#[derive(Debug)]
+enum Published {
+    /// The outcome.
+    Outcome(Expected),
+    /// The outcome of this pair: the promise was forwarded to its future.
+    SameAs(usize),
+}
+
+/// The outcome published for `pair`: its own or, through forwards, its
+/// source's; `None` while a pair on the way has published nothing.
+fn published_outcome(published: &[OnceLock<Published>], mut pair: usize) -> Option<&Expected> {
+    for _ in 0..=published.len() {
+        match published[pair].get()? {
+            Published::Outcome(expected) => return Some(expected),
+            Published::SameAs(source) => pair = *source,
+        }
+    }
+    panic!("the published forwards form a cycle")
+}
+
 /// What all threads share.
 struct Shared {
     /// Every value made.
     log: Drops,
-    /// Each pair's outcome, published by its completer before it completes.
-    expected: Vec<OnceLock<Expected>>,
+    /// What each pair completes with, published by its completer before it
+    /// completes; shared with the callbacks, which check it.
+    published: Arc<[OnceLock<Published>]>,
+    /// Each pair's id.
+    ids: Vec<FutureId>,
+    /// Callbacks added.
+    callbacks_added: AtomicUsize,
+    /// Callbacks run; shared with the callbacks, which count themselves.
+    callbacks_ran: Arc<AtomicUsize>,
     /// Which thread holds each promise.
     owners: Vec<usize>,
     /// Starts the scripts together.
@@ -224,17 +298,46 @@ struct Worker<'s> {
     futures: Vec<(usize, Fut)>,
     /// Pairs it knows are done.
     seen: Vec<bool>,
+    /// Pairs whose promise it saw abandoned.
+    abandoned: Vec<bool>,
+    /// Its queue.
+    queue: CompletionQueue<Tracked, Tracked>,
+    /// The futures in its queue, in push order.
+    queued: Vec<Queued>,
     /// Time budget.
     budget: Budget,
+}
+
+/// A future in a thread's queue.
+struct Queued {
+    /// Its pair.
+    pair: usize,
+    /// It was done at the push, so it counts as completing there: after
+    /// every future pushed before it that completed, before every future
+    /// pushed after it.
+    done_at_push: bool,
+}
+
+/// How a drain of `as_completed` ended.
+#[derive(Debug)]
+enum Drained {
+    /// `None`: every position was yielded.
+    All,
+    /// A take timed out after this long, its time-out.
+    TimedOut(Duration, Duration),
 }
 
 /// Runs the ops on 2 or 3 threads; panics when an invariant breaks.
 pub fn run(input: &Input) {
     let threads = input.threads();
     let pairs = input.pairs();
+    let made: Vec<(Prom, Fut)> = (0..pairs).map(|_| promise()).collect();
     let shared = Shared {
         log: Drops::new(),
-        expected: (0..pairs).map(|_| OnceLock::new()).collect(),
+        published: (0..pairs).map(|_| OnceLock::new()).collect(),
+        ids: made.iter().map(|(_, future)| future.id()).collect(),
+        callbacks_added: AtomicUsize::new(0),
+        callbacks_ran: Arc::new(AtomicUsize::new(0)),
         owners: input.owners(),
         start: Barrier::new(threads),
         promises_first: input.promises_first,
@@ -246,11 +349,13 @@ pub fn run(input: &Input) {
             promises: Vec::new(),
             futures: Vec::new(),
             seen: vec![false; pairs],
+            abandoned: vec![false; pairs],
+            queue: CompletionQueue::new(),
+            queued: Vec::new(),
             budget: Budget::new(BUDGET_MICROS),
         })
         .collect();
-    for pair in 0..pairs {
-        let (promise, future) = promise();
+    for (pair, (promise, future)) in made.into_iter().enumerate() {
         for worker in &mut workers {
             worker.futures.push((pair, future.clone()));
         }
@@ -275,6 +380,13 @@ pub fn run(input: &Input) {
             }
         }
     });
+    // ORDERING: Relaxed: the joins ordered every callback's count before
+    // these loads.
+    assert_eq!(
+        shared.callbacks_ran.load(Relaxed),
+        shared.callbacks_added.load(Relaxed),
+        "callbacks run, of those added"
+    );
     shared.log.assert_all_dropped_once();
 }
 
@@ -285,7 +397,10 @@ impl Worker<'_> {
             trace(format_args!("[thread {}] {step:3}: {op:?}", self.me));
             self.apply(op);
         }
-        let futures = std::mem::take(&mut self.futures);
+        let futures = (
+            std::mem::take(&mut self.futures),
+            std::mem::take(&mut self.queue),
+        );
         if !self.shared.promises_first {
             drop(futures);
             self.break_promises();
@@ -299,21 +414,50 @@ impl Worker<'_> {
     fn break_promises(&mut self) {
         for (pair, promise) in std::mem::take(&mut self.promises) {
             Completer::Drop.complete(promise, &self.shared.log, |expected| {
-                self.shared.expected[pair]
-                    .set(expected.clone())
-                    .expect("a pair completed twice");
+                self.publish(pair, Published::Outcome(expected.clone()));
             });
         }
     }
 
+    /// Publishes what `pair` completes with, before completing it.
+    fn publish(&self, pair: usize, published: Published) {
+        self.shared.published[pair]
+            .set(published)
+            .expect("a pair completed twice");
+    }
+
     /// The outcome of a pair this thread saw done: it must be published.
     fn expected(&self, pair: usize) -> &Expected {
-        self.shared.expected[pair].get().unwrap_or_else(|| {
+        published_outcome(&self.shared.published, pair).unwrap_or_else(|| {
             panic!(
                 "pair {pair} is done but its outcome was not visible to thread {}",
                 self.me
             )
         })
+    }
+
+    /// Whether `pair` waits for `target` through published forwards.
+    fn waits_for(&self, mut pair: usize, target: usize) -> bool {
+        let published = &self.shared.published;
+        for _ in 0..=published.len() {
+            match published[pair].get() {
+                Some(Published::SameAs(source)) => pair = *source,
+                _ => return false,
+            }
+            if pair == target {
+                return true;
+            }
+        }
+        panic!("the published forwards form a cycle")
+    }
+
+    /// Whether this thread holds a future (in its list or its queue) that
+    /// reads what the promise of `pair` completes: one of `pair`'s, or of a
+    /// pair forwarded to wait for it. Then that promise is not abandoned.
+    fn reads(&self, pair: usize) -> bool {
+        let held = self.futures.iter().map(|(p, _)| *p);
+        held.chain(self.queued.iter().map(|q| q.pair))
+            .any(|p| p == pair || self.waits_for(p, pair))
     }
 
     /// Whether an untimed wait on `pair` is known to end.
@@ -397,6 +541,44 @@ impl Worker<'_> {
         }
     }
 
+    /// Checks the positions `as_completed` over `pairs` yielded, given
+    /// which inputs were done just `before` the call and just `after` it:
+    /// each at most once, each done with its outcome published; the ones
+    /// done before come first (before every one not done after), ascending.
+    fn check_order(&mut self, pairs: &[usize], yielded: &[usize], before: &[bool], after: &[bool]) {
+        let mut once = vec![false; pairs.len()];
+        let mut last_done_before = None;
+        let mut pending_after_seen = false;
+        for &position in yielded {
+            assert!(
+                position < pairs.len(),
+                "position {position} of {}",
+                pairs.len()
+            );
+            assert!(!once[position], "position {position} yielded twice");
+            once[position] = true;
+            let pair = pairs[position];
+            assert!(
+                self.futures.iter().any(|(p, f)| *p == pair && f.done()),
+                "position {position} (pair {pair}) yielded, not done"
+            );
+            self.seen[pair] = true;
+            let _ = self.expected(pair);
+            if before[position] {
+                assert!(
+                    !pending_after_seen,
+                    "position {position}, done at the call, came late"
+                );
+                assert!(
+                    last_done_before < Some(position),
+                    "positions done at the call not ascending: {yielded:?}"
+                );
+                last_done_before = Some(position);
+            }
+            pending_after_seen |= !after[position];
+        }
+    }
+
     fn apply(&mut self, op: &Op) {
         let futures = self.futures.len();
         match *op {
@@ -405,9 +587,8 @@ impl Worker<'_> {
                     return;
                 };
                 let (pair, promise) = self.promises.remove(p);
-                let slot = &self.shared.expected[pair];
                 let expected = how.complete(promise, &self.shared.log, |expected| {
-                    slot.set(expected.clone()).expect("a pair completed twice");
+                    self.publish(pair, Published::Outcome(expected.clone()));
                 });
                 trace(format_args!(
                     "    [thread {}] pair {pair}: {expected:?}",
@@ -669,6 +850,210 @@ impl Worker<'_> {
                 }
             }
             Op::Yield => std::thread::yield_now(),
+            Op::AddCallback { f } => {
+                let Some(f) = pick(f, futures) else { return };
+                let (pair, future) = &self.futures[f];
+                let pair = *pair;
+                let done_before = future.done();
+                let ran = Arc::new(AtomicBool::new(false));
+                let flag = Arc::clone(&ran);
+                let published = Arc::clone(&self.shared.published);
+                let count = Arc::clone(&self.shared.callbacks_ran);
+                // ORDERING: Relaxed: read after the joins (see `run`).
+                self.shared.callbacks_added.fetch_add(1, Relaxed);
+                future.add_done_callback(move |future: &Fut| {
+                    assert!(future.done(), "a callback ran on a pending future");
+                    let expected = published_outcome(&published, pair)
+                        .unwrap_or_else(|| panic!("a callback of pair {pair} saw no outcome"));
+                    expected.check(future.get_result());
+                    // ORDERING: Relaxed: `flag` is read on this thread
+                    // only when the callback runs on it, and `count` after
+                    // the joins.
+                    flag.store(true, Relaxed);
+                    count.fetch_add(1, Relaxed);
+                });
+                if done_before {
+                    // ORDERING: Relaxed: stored on this thread, if it ran.
+                    assert!(
+                        ran.load(Relaxed),
+                        "a callback on a done future had not run when add_done_callback returned"
+                    );
+                    self.seen[pair] = true;
+                }
+            }
+            Op::Forward { p, f } => {
+                let (Some(p), Some(f)) = (pick(p, self.promises.len()), pick(f, futures)) else {
+                    return;
+                };
+                let (pair, source) = (self.promises[p].0, self.futures[f].0);
+                if !self.seen[source] && self.shared.owners[source] < self.me {
+                    return; // could close a cycle with that thread's forwards
+                }
+                let (_, promise) = self.promises.remove(p);
+                let (_, future) = self.futures.remove(f);
+                let cycle = source == pair || self.waits_for(source, pair);
+                trace(format_args!(
+                    "    [thread {}] pair {pair} forwarded to pair {source}, cycle: {cycle}",
+                    self.me
+                ));
+                if cycle {
+                    self.publish(pair, Published::Outcome(Expected::Broken));
+                } else {
+                    self.publish(pair, Published::SameAs(source));
+                }
+                promise.forward(future);
+                if cycle || self.seen[source] {
+                    // Complete before `forward` returns.
+                    for (p, future) in &self.futures {
+                        assert!(*p != pair || future.done(), "pair {pair} still pending");
+                    }
+                    self.seen[pair] = true;
+                }
+            }
+            Op::IsAbandoned { p } => {
+                let Some(p) = pick(p, self.promises.len()) else {
+                    return;
+                };
+                let pair = self.promises[p].0;
+                let read = self.reads(pair);
+                let abandoned = self.promises[p].1.is_abandoned();
+                trace(format_args!(
+                    "    [thread {}] pair {pair}: abandoned {abandoned}, read here {read}",
+                    self.me
+                ));
+                assert!(
+                    !abandoned || !read,
+                    "pair {pair} abandoned, yet thread {} holds a future that reads it",
+                    self.me
+                );
+                assert!(
+                    abandoned || !self.abandoned[pair],
+                    "pair {pair} was abandoned, now is not"
+                );
+                self.abandoned[pair] = abandoned;
+            }
+            Op::AsCompleted { ref set, timeout } => {
+                let set = self.resolve(set);
+                let pairs = self.pairs_of(&set);
+                let untimed = self.untimed_ok(&pairs, ReturnWhen::AllCompleted);
+                let (yielded, drained, before, after) = {
+                    let refs: Vec<&Fut> = set.iter().map(|&i| &self.futures[i].1).collect();
+                    let before: Vec<bool> = refs.iter().map(|f| f.done()).collect();
+                    let mut order = as_completed(refs.iter().copied());
+                    let after: Vec<bool> = refs.iter().map(|f| f.done()).collect();
+                    let mut yielded = Vec::new();
+                    let drained = loop {
+                        let timeout = self.budget.timeout(timeout, untimed);
+                        let start = Instant::now();
+                        let next = match timeout {
+                            None => Ok(order.next()),
+                            Some(timeout) => order.next_timeout(timeout),
+                        };
+                        match (next, timeout) {
+                            (Ok(Some(position)), _) => yielded.push(position),
+                            (Ok(None), _) => break Drained::All,
+                            (Err(forthcoming::Timeout), Some(timeout)) => {
+                                break Drained::TimedOut(start.elapsed(), timeout);
+                            }
+                            (Err(forthcoming::Timeout), None) => panic!("next() timed out"),
+                        }
+                        assert!(yielded.len() <= set.len(), "more positions than inputs");
+                    };
+                    (yielded, drained, before, after)
+                };
+                trace(format_args!(
+                    "    [thread {}] as_completed({pairs:?}) = {yielded:?}, {drained:?}",
+                    self.me
+                ));
+                self.check_order(&pairs, &yielded, &before, &after);
+                match drained {
+                    Drained::All => assert_eq!(yielded.len(), set.len(), "ended early"),
+                    Drained::TimedOut(elapsed, timeout) => {
+                        // Only the positions done at the call are due by
+                        // now: one done since may still time a take out, as
+                        // it reaches the iterator in its completer's
+                        // wake-up walk, after `done()` turns true.
+                        assert!(elapsed >= timeout, "timed out early");
+                        for (position, _) in before.iter().enumerate().filter(|(_, d)| **d) {
+                            assert!(
+                                yielded.contains(&position),
+                                "timed out before position {position}, done at the call"
+                            );
+                        }
+                    }
+                }
+            }
+            Op::QueuePush { f } => {
+                let Some(f) = pick(f, futures) else { return };
+                let (pair, future) = self.futures.remove(f);
+                let done_at_push = future.done();
+                if done_at_push {
+                    self.seen[pair] = true;
+                }
+                self.queue.push(future);
+                self.queued.push(Queued { pair, done_at_push });
+                assert_eq!(self.queue.len(), self.queued.len(), "queue len()");
+            }
+            Op::QueueTake { timeout } => {
+                let settled = self.queued.iter().any(|q| self.settled(q.pair));
+                let untimed = self.queued.is_empty() || settled;
+                let timeout = self.budget.timeout(timeout, untimed);
+                let start = Instant::now();
+                let got = match timeout {
+                    None => Ok(self.queue.wait_next()),
+                    Some(timeout) => self.queue.wait_next_timeout(timeout),
+                };
+                let elapsed = start.elapsed();
+                trace(format_args!(
+                    "    [thread {}] queue take({timeout:?}) = {:?}",
+                    self.me,
+                    got.as_ref().map(|f| f.as_ref().map(Fut::id))
+                ));
+                // A future done since its push may still time out a take:
+                // the queue hears of it in its completer's wake-up walk,
+                // which follows the moment `done()` turns true.
+                let first_done = self.queued.iter().position(|q| q.done_at_push);
+                match got {
+                    Ok(Some(future)) => {
+                        let id = future.id();
+                        let pair = self.shared.ids.iter().position(|&i| i == id);
+                        let pair = pair.expect("a future of another pair");
+                        let Some(at) = self.queued.iter().position(|q| q.pair == pair) else {
+                            panic!("the queue handed back pair {pair}, never pushed")
+                        };
+                        assert!(
+                            first_done.is_none_or(|first| first >= at),
+                            "pair {pair} handed back before a future done at its push, earlier"
+                        );
+                        assert!(future.done(), "handed back pending");
+                        // The futures of one pair look alike. The order
+                        // check above takes the pair's earliest push; the
+                        // push that leaves the model is the pair's one done
+                        // at its push, if any: an earlier one, pending at
+                        // its push, may still be on its way to the queue
+                        // (see above), so the later one can come first.
+                        let done_at_push = self
+                            .queued
+                            .iter()
+                            .position(|q| q.pair == pair && q.done_at_push);
+                        self.queued.remove(done_at_push.unwrap_or(at));
+                        self.seen[pair] = true;
+                        self.expected(pair).check(future.get_result());
+                        self.futures.push((pair, future));
+                    }
+                    Ok(None) => assert!(self.queued.is_empty(), "None from a queue not empty"),
+                    Err(forthcoming::Timeout) => {
+                        let timeout = timeout.expect("an untimed take timed out");
+                        assert!(!self.queued.is_empty(), "an empty queue timed out");
+                        assert!(
+                            first_done.is_none(),
+                            "timed out, a future was done at its push"
+                        );
+                        assert!(elapsed >= timeout, "timed out early");
+                    }
+                }
+                assert_eq!(self.queue.len(), self.queued.len(), "queue len()");
+            }
         }
     }
 }
