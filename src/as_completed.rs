@@ -125,6 +125,16 @@ impl<'a> Order<'a> {
 /// completer pushes its position on a lock-free stack and wakes the
 /// consumer only if it sleeps), with no rescan of the set.
 ///
+/// A position is yielded once its completion has been delivered: before
+/// the completing call ([`Promise::set_result`](crate::Promise::set_result)
+/// and the like) returns, but after [`Future::done`](crate::Future::done)
+/// turns true, since the completer publishes the outcome first and then
+/// wakes each waiter in turn. So while another thread is still completing
+/// a future, a zero time-out may return `Err(Timeout)` for it though its
+/// `done()` already says true (Java's `CompletionService.poll` and tokio's
+/// `JoinSet::try_join_next` have the same window); a blocking `next` gets
+/// it.
+///
 /// ```
 /// let (p0, f0) = forthcoming::promise::<u8, ()>();
 /// let (p1, f1) = forthcoming::promise::<u8, ()>();
@@ -190,8 +200,9 @@ pub struct AsCompleted<'a> {
 impl AsCompleted<'_> {
     /// The next position, waiting at most `timeout`: `Ok(None)` once every
     /// position was yielded, `Err(Timeout)` if nothing completed in time.
-    /// A zero time-out only looks (a position already done is returned);
-    /// one too long to represent waits forever.
+    /// A zero time-out only looks (a position whose completion was
+    /// delivered is returned: see [`as_completed`]); one too long to
+    /// represent waits forever.
     ///
     /// ```
     /// use std::time::Duration;

@@ -35,7 +35,10 @@ use std::time::{Duration, Instant};
 ///   after a while; as a [`Stream`] it does the same in async code.
 /// - Futures come back in the order they complete (for completions that
 ///   happen one after another); a future already done when pushed counts
-///   as completing at the push.
+///   as completing at the push. A completion counts once it is delivered
+///   to the queue, before the completing call returns but after the
+///   future's `done()` turns true (see [`as_completed`](crate::as_completed)):
+///   a zero time-out may miss a future another thread is still completing.
 ///
 /// Each pushed future costs one registration (one allocation with one
 /// node on the future); a completion pushes it onto the queue's lock-free
@@ -230,8 +233,8 @@ impl<T, E> CompletionQueue<T, E> {
     /// [`wait_next`](CompletionQueue::wait_next), waiting at most
     /// `timeout`: `Ok(None)` when the queue is empty, `Err(Timeout)` if
     /// nothing completed in time. A zero time-out only looks (a future
-    /// already complete is handed back); one too long to represent waits
-    /// forever.
+    /// whose completion was delivered is handed back); one too long to
+    /// represent waits forever.
     ///
     /// ```
     /// use std::time::Duration;
