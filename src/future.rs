@@ -357,8 +357,10 @@ impl<T, E> Future<T, E> {
         self.inner().id.get()
     }
 
-    /// Takes the outcome by value if the future is done and has no clone;
-    /// otherwise gives the handle back. Never blocks. Once a wait has seen
+    /// Takes the outcome by value if the future is done and no other handle
+    /// reads its outcome (a clone, or a future forwarded from this one with
+    /// [`Promise::forward`](crate::Promise::forward)); otherwise gives the
+    /// handle back. Never blocks. Once a wait has seen
     /// the future done, the promise is already out of the way, so a sole
     /// future succeeds here, unless it was forwarded
     /// ([`Promise::forward`](crate::Promise::forward)) to a future that

@@ -224,7 +224,12 @@ impl<T, E> Promise<T, E> {
     ///   `u64`, until the chain completes.)
     /// - Otherwise a forwarding node on `source` completes this future when
     ///   `source` completes, on that thread (as a callback: see
-    ///   [`Future::add_done_callback`], chains run in constant stack).
+    ///   [`Future::add_done_callback`], chains run in constant stack). The
+    ///   node holds `source` until then, so `source`'s promise is not
+    ///   [abandoned](Promise::is_abandoned) meanwhile, even once this
+    ///   promise's futures are gone.
+    /// - This promise already abandoned (no future of it left): nobody can
+    ///   read the outcome, so `source` is dropped at once.
     /// - A forward that closes a cycle (`source` is this promise's own
     ///   future, or waits on it through earlier forwards) could never
     ///   complete: the future completes with [`Failure::BrokenPromise`] now,

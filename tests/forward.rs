@@ -279,3 +279,17 @@ fn inner_first_chains_link_too() {
     innermost.set_result(9);
     assert_eq!(future.get_result(), Ok(&9));
 }
+
+#[test]
+fn forwarding_an_abandoned_promise_lets_go_of_the_source_at_once() {
+    for shared in [false, true] {
+        let (target, unread) = promise::<u64, String>();
+        drop(unread);
+        let (source_promise, source) = promise::<u64, String>();
+        let kept = shared.then(|| source.clone());
+        target.forward(source);
+        assert_eq!(source_promise.is_abandoned(), !shared, "shared: {shared}");
+        drop(kept);
+        assert!(source_promise.is_abandoned(), "shared: {shared}");
+    }
+}
