@@ -142,12 +142,23 @@ impl Callbacks {
         Some(Callback(header))
     }
 
-    /// Moves every callback of `other` onto this stack.
-    #[inline]
+    /// Moves every callback of `other` onto this stack, keeping their
+    /// order: they pop in the order they would have popped from `other`,
+    /// then this stack's own.
     pub(crate) fn append(&mut self, mut other: Callbacks) {
-        while let Some(callback) = other.pop() {
-            self.push(callback);
+        let Some(top) = other.top.take() else {
+            return;
+        };
+        let mut bottom = top;
+        // SAFETY: `other` owned its chain, now this stack's: nobody else
+        // reaches these headers.
+        unsafe {
+            while let Some(below) = bottom.as_ref().below {
+                bottom = below;
+            }
+            bottom.as_mut().below = self.top;
         }
+        self.top = Some(top);
     }
 }
 

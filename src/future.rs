@@ -397,9 +397,11 @@ impl<T, E> Future<T, E> {
     ///   blocking wait inside a callback first runs the callbacks queued
     ///   on its thread, so it cannot wait for one of them.
     ///
-    /// Callbacks of one future run in no promised order. The callback holds
-    /// a handle, so the outcome stays readable, and it runs no earlier
-    /// than the outcome is set.
+    /// The callbacks added before the future completes run in the order
+    /// they were added (as Python's); one added while it completes may run
+    /// at once, on this thread, before them. The callback holds a handle,
+    /// so the outcome stays readable, and it runs no earlier than the
+    /// outcome is set.
     ///
     /// # Panics
     /// A panicking callback stops no other callback or waiter; the first

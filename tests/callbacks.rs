@@ -12,7 +12,7 @@ use forthcoming::{Failure, Future, Promise, promise};
 use forthcoming_test_support::Drops;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Barrier, mpsc};
+use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::thread;
 
 /// Counts how often each of `n` callbacks ran.
@@ -341,4 +341,33 @@ fn callbacks_a_waker_makes_due_run_after_the_walk_that_woke_it() {
         thread.join().unwrap();
         assert_eq!(received.try_recv(), Ok(Some(3)));
     });
+}
+
+/// A callback that appends `id` to `log`.
+fn logs(log: &Arc<Mutex<Vec<u32>>>, id: u32) -> impl FnOnce(&Future<u32, ()>) + Send + 'static {
+    let log = Arc::clone(log);
+    move |_| log.lock().unwrap().push(id)
+}
+
+#[test]
+fn callbacks_added_before_the_completion_run_in_the_order_added() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (p, f) = promise::<u32, ()>();
+    (0..4).for_each(|id| f.add_done_callback(logs(&log, id)));
+    p.set_result(0);
+    assert_eq!(*log.lock().unwrap(), [0, 1, 2, 3]);
+
+    // g completes inside a callback of h, so its callbacks join a worklist
+    // that still holds h's last one.
+    log.lock().unwrap().clear();
+    let (q, g) = promise::<u32, ()>();
+    (10..14).for_each(|id| g.add_done_callback(logs(&log, id)));
+    let (r, h) = promise::<u32, ()>();
+    h.add_done_callback(move |_| q.set_result(1));
+    h.add_done_callback(logs(&log, 20));
+    r.set_result(2);
+    let mut of_g = log.lock().unwrap().clone();
+    assert!(of_g.contains(&20), "h's second callback ran: {of_g:?}");
+    of_g.retain(|id| *id < 20);
+    assert_eq!(of_g, [10, 11, 12, 13]);
 }
