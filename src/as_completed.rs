@@ -4,7 +4,7 @@
 
 use crate::group::Scan;
 use crate::ready::{ReadyStack, Unparker};
-use crate::registration::{Registration, deadline_after};
+use crate::registration::{Registration, deadline_after, time_is_up};
 use crate::sync::{self, thread};
 use crate::timeout::Timeout;
 use crate::trampoline;
@@ -85,8 +85,8 @@ impl<'a> Order<'a> {
                 Ok(next) => return Ok(next),
                 Err(stack) => stack,
             };
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                return Err(Timeout);
+            if time_is_up(deadline) {
+                return self.try_next().map_err(|_| Timeout);
             }
             let waker = waker.get_or_insert_with(|| {
                 // A blocking wait inside a callback first runs the callbacks

@@ -7,7 +7,7 @@ use crate::epoch;
 use crate::future::Future;
 use crate::list::Node;
 use crate::ready::{QueueLink, QueueStack, Unparker};
-use crate::registration::deadline_after;
+use crate::registration::{deadline_after, time_is_up};
 use crate::sync::{self, thread};
 use crate::timeout::Timeout;
 use crate::trampoline;
@@ -324,8 +324,8 @@ impl<T, E> CompletionQueue<T, E> {
             if self.is_empty() {
                 return Ok(None);
             }
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                return Err(Timeout);
+            if time_is_up(deadline) {
+                return self.try_next().map(Some).ok_or(Timeout);
             }
             let waker = waker.get_or_insert_with(|| {
                 // A blocking wait inside a callback first runs the callbacks

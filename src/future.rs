@@ -7,7 +7,7 @@ use crate::future_error::FutureError;
 use crate::id::FutureId;
 use crate::inner::{Inner, Outcome, ReadHandle, failed, pair};
 use crate::list::WaitList;
-use crate::registration::{block, deadline_after, register_callback};
+use crate::registration::{block, deadline_after, register_callback, time_is_up};
 use crate::return_when::ReturnWhen;
 use crate::trampoline;
 use crate::waitable::{Waitable, sealed};
@@ -176,8 +176,8 @@ impl<T, E> Future<T, E> {
         if self.done() {
             return true;
         }
-        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-            return false;
+        if time_is_up(deadline) {
+            return self.done();
         }
         block([&self.inner().list], ReturnWhen::FirstCompleted, deadline);
         self.done()
@@ -393,9 +393,10 @@ impl<T, E> Future<T, E> {
     /// - While a thread runs callbacks, callbacks that become due on it (a
     ///   callback that completes another promise, or adds a callback to a
     ///   done future) are queued and run before the outermost completing
-    ///   call returns: chains of any length run in constant stack. A
-    ///   blocking wait inside a callback first runs the callbacks queued
-    ///   on its thread, so it cannot wait for one of them.
+    ///   call returns: chains of any length run in constant stack. A wait
+    ///   inside a callback (blocking, or with a time-out already passed)
+    ///   first runs the callbacks queued on its thread, so it cannot wait
+    ///   for, or miss, what one of them completes.
     ///
     /// The callbacks added before the future completes run in the order
     /// they were added (as Python's); one added while it completes may run

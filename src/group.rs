@@ -2,10 +2,10 @@
 //! `wait(futures, timeout, return_when)`, with one parker for all of them.
 
 use crate::list::WaitList;
-use crate::registration::{block, deadline_after};
+use crate::registration::{block, deadline_after, time_is_up};
 use crate::return_when::ReturnWhen;
 use crate::waitable::{Waitable, wait_list_of};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One pass over the input: which futures were done, which pending.
 pub(crate) struct Scan<'a> {
@@ -238,7 +238,7 @@ pub fn wait<'a, W: Waitable + ?Sized + 'a>(
     if !scan.satisfies(return_when) {
         let deadline = timeout.and_then(deadline_after);
         // A time-out too long to represent gives no deadline: wait forever.
-        if deadline.is_none_or(|deadline| Instant::now() < deadline) {
+        if !time_is_up(deadline) {
             block(scan.lists.iter().copied(), return_when, deadline);
         }
     }

@@ -160,8 +160,9 @@
 //!   callbacks inside this one: they are queued on the thread's worklist
 //!   and run, one after another, before the outermost completing call
 //!   returns. Chains of callbacks run in constant stack.
-//! - A blocking wait inside a callback first runs the callbacks queued on
-//!   its thread, so it never waits for work queued behind it.
+//! - A wait inside a callback (blocking, or with a time-out already
+//!   passed) first runs the callbacks queued on its thread, so it never
+//!   waits for, or misses, work queued behind it.
 //! - A task's `Waker::wake` runs inside the completer's walk; if it
 //!   completes a promise, that promise's callbacks are queued too, and run
 //!   once the walk is over and unpinned.

@@ -5,13 +5,13 @@ use crate::abandoned::Abandoned;
 use crate::failure::{Failure, Panic};
 use crate::future::Future;
 use crate::inner::{Abandonable, Outcome, WriteHandle, failed, pair};
-use crate::registration::{block, deadline_after};
+use crate::registration::{block, deadline_after, time_is_up};
 use crate::return_when::ReturnWhen;
 use crate::unwind::drop_payload;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Creates a connected promise and future, in one heap allocation.
 ///
@@ -176,8 +176,8 @@ impl<T, E> Promise<T, E> {
         // push fails on the link): then it waits again where abandonment
         // shows now. That happens once per link, so this loop ends.
         while !self.is_abandoned() {
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                return false;
+            if time_is_up(deadline) {
+                return self.is_abandoned();
             }
             let woken = block(
                 [self.handle.abandonment_list()],

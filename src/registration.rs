@@ -247,6 +247,18 @@ pub(crate) fn register_callback(
     callback
 }
 
+/// Whether `deadline` has passed, so a wait only takes one last look. Called
+/// inside a callback, it first runs the callbacks queued behind that one on
+/// this thread, as a blocking wait does: one of them may complete what the
+/// look is for.
+pub(crate) fn time_is_up(deadline: Option<Instant>) -> bool {
+    let up = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+    if up {
+        trampoline::run_queued();
+    }
+    up
+}
+
 /// The deadline `timeout` from now; `None` (wait forever) when it is too far
 /// to represent, so `Duration::MAX` never panics.
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {

@@ -125,9 +125,10 @@ pub(crate) fn run_now(callback: Callback) {
     }
 }
 
-/// Runs the callbacks queued on this thread, if a run is under way: a
-/// blocking wait inside a callback calls this first, so it cannot wait for
-/// work queued behind it on its own thread. Their panics are kept for the
+/// Runs the callbacks queued on this thread, if a run is under way: a wait
+/// inside a callback calls this first (or before its last look, when its
+/// time-out has passed), so it cannot wait for, or miss, work queued behind
+/// it on its own thread. Their panics are kept for the
 /// outermost run.
 pub(crate) fn run_queued() {
     let _ = WORKLIST.try_with(|worklist| {

@@ -8,12 +8,15 @@
 mod common;
 
 use common::{no_hang, scaled};
-use forthcoming::{Failure, Future, Promise, promise};
+use forthcoming::{
+    CompletionQueue, Failure, Future, Promise, ReturnWhen, as_completed, promise, wait,
+};
 use forthcoming_test_support::Drops;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::thread;
+use std::time::Duration;
 
 /// Counts how often each of `n` callbacks ran.
 fn run_counts(n: usize) -> Arc<Vec<AtomicUsize>> {
@@ -370,4 +373,64 @@ fn callbacks_added_before_the_completion_run_in_the_order_added() {
     assert!(of_g.contains(&20), "h's second callback ran: {of_g:?}");
     of_g.retain(|id| *id < 20);
     assert_eq!(of_g, [10, 11, 12, 13]);
+}
+
+/// Runs `look` inside a callback, right after making another callback due
+/// on this thread (queued behind this one), which runs `queued`.
+fn look_behind_a_queued_callback<R: Send + 'static>(
+    queued: impl FnOnce() + Send + 'static,
+    look: impl FnOnce() -> R + Send + 'static,
+) -> R {
+    let (p0, f0) = promise::<u32, ()>();
+    let (px, fx) = promise::<(), ()>();
+    fx.add_done_callback(move |_| queued());
+    let (sent, received) = mpsc::channel();
+    f0.add_done_callback(move |_| {
+        px.set_result(()); // fx's callback is queued behind this one
+        sent.send(look()).unwrap();
+    });
+    p0.set_result(0);
+    received.recv().unwrap()
+}
+
+#[test]
+fn a_zero_time_out_inside_a_callback_first_runs_the_callbacks_queued_behind_it() {
+    let (p, f) = promise::<u32, ()>();
+    let seen = look_behind_a_queued_callback(
+        move || p.set_result(1),
+        move || f.wait_timeout(Duration::ZERO),
+    );
+    assert!(seen, "Future::wait_timeout");
+
+    let (p, f) = promise::<u32, ()>();
+    let split = look_behind_a_queued_callback(
+        move || p.set_result(1),
+        move || wait([&f], Some(Duration::ZERO), ReturnWhen::AllCompleted),
+    );
+    assert_eq!(split, (vec![0], vec![]), "wait");
+
+    let (p, f) = promise::<u32, ()>();
+    let next = look_behind_a_queued_callback(
+        move || p.set_result(1),
+        move || as_completed([&f]).next_timeout(Duration::ZERO),
+    );
+    assert_eq!(next, Ok(Some(0)), "as_completed");
+
+    let (p, f) = promise::<u32, ()>();
+    let taken = look_behind_a_queued_callback(
+        move || p.set_result(1),
+        move || {
+            let mut queue = CompletionQueue::new();
+            queue.push(f);
+            queue.wait_next_timeout(Duration::ZERO).map(|f| f.is_some())
+        },
+    );
+    assert_eq!(taken, Ok(true), "CompletionQueue");
+
+    let (p, f) = promise::<u32, ()>();
+    let abandoned = look_behind_a_queued_callback(
+        move || drop(f),
+        move || p.wait_abandoned(Some(Duration::ZERO)),
+    );
+    assert!(abandoned, "Promise::wait_abandoned");
 }
