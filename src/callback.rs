@@ -4,7 +4,9 @@
 //! thin pointer to a [`Closure`], whose [`Header`] says how to run or drop
 //! it, so pushing and popping move a pointer and call nothing.
 
+use crate::unwind;
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 
 /// One boxed closure, run at most once; dropped unrun, it drops what the
@@ -43,11 +45,13 @@ impl<F: FnOnce() + Send> Closure<F> {
     /// # Safety
     /// `header` comes from `Callback::new::<F>` and is given up.
     unsafe fn run(header: NonNull<Header>) {
-        // SAFETY: the caller's guarantee: a leaked `Box<Closure<F>>`, whose
-        // first field (`repr(C)`) `header` points to.
-        let closure = unsafe { Box::from_raw(header.cast::<Closure<F>>().as_ptr()) };
-        // Freed before the user's code runs.
-        let Closure { run, .. } = *closure;
+        let run = {
+            // SAFETY: the caller's guarantee: a leaked `Box<Closure<F>>`,
+            // whose first field (`repr(C)`) `header` points to.
+            let closure = unsafe { Box::from_raw(header.cast::<Closure<F>>().as_ptr()) };
+            let Closure { run, .. } = *closure;
+            run
+        }; // The allocation is freed here, before the user's code runs.
         run();
     }
 
@@ -163,10 +167,54 @@ impl Callbacks {
 }
 
 impl Drop for Callbacks {
-    #[inline]
+    /// Drops every callback left, even past one whose captures panic in
+    /// their `Drop`: the first such panic resumes once all are dropped.
     fn drop(&mut self) {
+        let mut first_panic = None;
         while let Some(callback) = self.pop() {
-            drop(callback);
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(callback))) {
+                unwind::keep_first(&mut first_panic, payload);
+            }
         }
+        if let Some(payload) = first_panic {
+            unwind::resume(payload);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Callback, Callbacks};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    /// Counts its drops; panics in its `Drop` if `panics`.
+    struct Capture {
+        drops: Arc<AtomicUsize>,
+        panics: bool,
+    }
+
+    impl Drop for Capture {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, SeqCst);
+            assert!(!self.panics, "a capture's drop panics");
+        }
+    }
+
+    #[test]
+    fn a_capture_whose_drop_panics_stops_no_other_drop() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut callbacks = Callbacks::default();
+        for panics in [false, true, false] {
+            let capture = Capture {
+                drops: Arc::clone(&drops),
+                panics,
+            };
+            callbacks.push(Callback::new(move || drop(capture)));
+        }
+        let dropped = catch_unwind(AssertUnwindSafe(|| drop(callbacks)));
+        assert!(dropped.is_err(), "the capture's panic resumes");
+        assert_eq!(drops.load(SeqCst), 3, "every capture dropped once");
     }
 }

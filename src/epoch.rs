@@ -42,18 +42,29 @@ loom::thread_local! {
 /// compare-exchange (a `lock cmpxchg`, a full barrier on the hardware). Loom
 /// models `SeqCst` accesses as `AcqRel`, which drops that barrier and lets
 /// the models free garbage a pinned thread can still see: false alarms. So
-/// under loom an explicit `SeqCst` fence follows the pin, which is what the
-/// hardware does anyway.
+/// under loom an explicit `SeqCst` fence follows an outermost pin, which is
+/// what the hardware does anyway (a nested pin has no barrier).
 #[inline]
 pub(crate) fn pin() -> Guard {
     // A thread whose thread-locals are being destroyed (a wait in a TLS
     // destructor) pins through a short-lived participant, as crossbeam's
     // default collector does.
+    #[cfg(not(forthcoming_loom))]
     let guard = HANDLE
         .try_with(LocalHandle::pin)
         .unwrap_or_else(|_| collector().register().pin());
     #[cfg(forthcoming_loom)]
-    crate::sync::fence(std::sync::atomic::Ordering::SeqCst);
+    let (guard, outermost) = HANDLE
+        .try_with(|handle| {
+            let outermost = !handle.is_pinned();
+            (handle.pin(), outermost)
+        })
+        .unwrap_or_else(|_| (collector().register().pin(), true));
+    // A nested pin issues no barrier in crossbeam-epoch: nor does it here.
+    #[cfg(forthcoming_loom)]
+    if outermost {
+        crate::sync::fence(std::sync::atomic::Ordering::SeqCst);
+    }
     guard
 }
 

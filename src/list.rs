@@ -211,9 +211,13 @@ impl Wakeups {
                         // allocated through, set before the node was
                         // published, so non-null. A callback waiter has no
                         // owner to detach or retire it: the notifier that
-                        // took its callback retires it, once. Its one node
-                        // was in the chain this swap took, which no thread
-                        // pinning later can reach, and `next` was read above.
+                        // took its callback retires it, once. Only a
+                        // completion's walk reaches a callback's node (its
+                        // callback holds a future of the block, so no walk
+                        // for abandonment or a link does: `CallbackSlot`'s
+                        // invariant), so the node was in the chain this
+                        // completion's swap took, which no thread pinning
+                        // later can reach, and `next` was read above.
                         unsafe {
                             let raw = NonNull::new_unchecked(node.waiter.cast_mut());
                             Waiter::retire(raw, &guard);

@@ -14,8 +14,10 @@
 //! The swap is `Release` and a waker's load `Acquire`, so a waker that
 //! loads the fresh slot sees it initialised. A waker that must wake the
 //! consumer loads the slot after an `Acquire` that saw the consumer's
-//! sleep flag, set after its `register` (see `ready.rs`), so it loads the
-//! slot that registration used or a later one.
+//! sleep flag, set by a `Release` CAS after its `register` (see
+//! `ready.rs`), so it loads the slot that registration used or a later
+//! one. That holds because every sleep starts from a take, which clears
+//! the flag: a flag a waker sees was always set after the last swap.
 
 use crate::sync::{self, AtomicPtr, AtomicWaker};
 use crate::{epoch, unwind};
