@@ -175,9 +175,7 @@ impl Wakeups {
     /// a completion with nothing else to do in between. One call, not
     /// generic, so the walk's results stay in registers.
     pub(crate) fn wake(self) {
-        if !self.is_empty() {
-            self.walk().settle();
-        }
+        self.walk().settle();
     }
 
     /// Notifies the waiter of every node not being detached, for a caller
@@ -391,14 +389,17 @@ impl WaitList {
     }
 
     /// `complete_and_wake` when somebody waits (or the word is tagged or a
-    /// link).
+    /// link). Nothing here touches `self` after the swap: once the word is
+    /// complete, a woken waiter or a callback may drop the last future,
+    /// which frees the list.
     #[inline(never)]
     fn take_and_wake(&self, done: *mut Node, failed: bool) -> Option<Wakeups> {
         let wakeups = self.take_waiters(done, failed);
         if wakeups.is_abandoned() || wakeups.linked().is_some() {
             return Some(wakeups);
         }
-        wakeups.wake();
+        // `wake`, inlined: the taken word stays in a register.
+        wakeups.walk().settle();
         None
     }
 
