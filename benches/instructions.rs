@@ -241,6 +241,18 @@ mod send {
         })
     }
 
+    /// One async waiter, registered in the setup: an await (by value, on a
+    /// clone of the future) polled once with a waker that does nothing and
+    /// kept pending; the completion wakes it.
+    pub(super) fn forthcoming_one_await() -> Case {
+        let (promise, future) = forthcoming::promise::<u64, ()>();
+        let mut waiting = Box::pin(future.clone().into_future());
+        assert!(poll_once(waiting.as_mut()).is_pending());
+        send_once(promise, (future, waiting), |promise| {
+            promise.set_result(black_box(VALUE));
+        })
+    }
+
     pub(super) fn oneshot() -> Case {
         let (sender, receiver) = oneshot::channel::<u64>();
         send_once(sender, receiver, |sender| {
@@ -528,6 +540,7 @@ fn wait_any_register_detach(case: Case) -> Case {
 #[library_benchmark(setup = warmed)]
 #[bench::forthcoming(send::forthcoming)]
 #[bench::forthcoming_one_callback(send::forthcoming_one_callback)]
+#[bench::forthcoming_one_await(send::forthcoming_one_await)]
 #[bench::oneshot(send::oneshot)]
 #[bench::tokio_oneshot(send::tokio_oneshot)]
 fn complete_pending(case: Case) -> Case {

@@ -146,6 +146,19 @@ impl Callbacks {
         Some(Callback(header))
     }
 
+    /// The stack's callback if it holds exactly one; otherwise the stack.
+    #[inline]
+    pub(crate) fn into_single(mut self) -> Result<Callback, Callbacks> {
+        match self.top {
+            // SAFETY: the stack owns every callback in its chain.
+            Some(header) if unsafe { header.as_ref() }.below.is_none() => {
+                self.top = None;
+                Ok(Callback(header))
+            }
+            _ => Err(self),
+        }
+    }
+
     /// Moves every callback of `other` onto this stack, keeping their
     /// order: they pop in the order they would have popped from `other`,
     /// then this stack's own.

@@ -12,7 +12,6 @@ use crate::list::{WaitList, Wakeups};
 use crate::registration::register_callback;
 use crate::sync::{AtomicUsize, UnsafeCell};
 use crate::trampoline;
-use crate::unwind;
 use std::backtrace::Backtrace;
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit};
@@ -242,8 +241,11 @@ impl<T, E> Drop for Inner<T, E> {
             let outcome = self
                 .outcome
                 .with_mut(|slot| unsafe { (*slot).assume_init_read() });
-            if let Err(indirect) = outcome {
-                drop_indirect(indirect);
+            // Each arm drops its own part, so no drop glue of the whole
+            // `Result` is called (a call where `T` needs no drop).
+            match outcome {
+                Ok(value) => drop(value),
+                Err(indirect) => drop_indirect(indirect),
             }
         }
     }
@@ -445,8 +447,13 @@ impl<T, E> WriteHandle<T, E> {
     #[inline]
     unsafe fn complete_once(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) {
         // SAFETY: the caller's guarantee.
-        let wakeups = unsafe { WriteHandle::publish(inner, outcome) };
-        if !wakeups.is_empty() {
+        let failed = unsafe { WriteHandle::write_outcome(inner, outcome) };
+        // SAFETY: the caller's handle keeps the allocation alive until its
+        // completing RMW (I2), which is inside `complete_and_wake`.
+        let list = unsafe { &inner.as_ref().list };
+        // The common case ends there: a future holds the allocation, so
+        // there is nothing to free or follow, only waiters to wake.
+        if let Some(wakeups) = list.complete_and_wake(failed) {
             // SAFETY: `wakeups` come from completing `inner`, just now.
             unsafe { WriteHandle::wake_and_free(inner, wakeups) };
         }
@@ -457,9 +464,23 @@ impl<T, E> WriteHandle<T, E> {
     /// # Safety
     /// The caller holds `inner`'s promise part, and gives it up.
     #[inline]
-    unsafe fn publish(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) -> Wakeups {
+    unsafe fn publish(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) -> Option<Wakeups> {
+        // SAFETY: the caller's guarantee.
+        let failed = unsafe { WriteHandle::write_outcome(inner, outcome) };
         // SAFETY: the write handle keeps the allocation alive until its
-        // completing RMW (I2), which is inside `list.complete` below.
+        // completing RMW (I2), which is inside `complete`.
+        unsafe { inner.as_ref() }.list.complete(failed)
+    }
+
+    /// Writes `outcome` into `inner`, not complete yet; returns whether it
+    /// is a failure, as the completed word will say.
+    ///
+    /// # Safety
+    /// The caller holds `inner`'s promise part, and has not completed it.
+    #[inline]
+    unsafe fn write_outcome(inner: NonNull<Inner<T, E>>, outcome: Outcome<T, E>) -> bool {
+        // SAFETY: the write handle keeps the allocation alive until its
+        // completing RMW (I2), which comes after this.
         let shared = unsafe { inner.as_ref() };
         let failed = is_failure(&outcome);
         // SAFETY: the state word is not complete and only the promise writes,
@@ -467,12 +488,13 @@ impl<T, E> WriteHandle<T, E> {
         shared
             .outcome
             .with_mut(|slot| unsafe { (*slot).write(outcome) });
-        shared.list.complete(failed)
+        failed
     }
 
-    /// Follows a link the completion found (the block's only future was
-    /// forwarded, I3) to the block it leads to, then wakes the taken
-    /// waiters, then, if no future was left, frees the shared state: after
+    /// A completion that found a link or no future left. Follows a link
+    /// (the block's only future was forwarded, I3) to the block it leads
+    /// to, then wakes the taken waiters, then, if no future was left, frees
+    /// the shared state: after
     /// waking and unpinned, since dropping the outcome runs user code. Then
     /// runs the future's callbacks (through this thread's worklist, see
     /// `trampoline.rs`). A panic from a waker or a callback resumes last,
@@ -494,32 +516,21 @@ impl<T, E> WriteHandle<T, E> {
             // SAFETY: a link points to a live block (I3): non-null.
             inner = unsafe { NonNull::new_unchecked(target.cast()) };
             // SAFETY: the link's promise part is this handle's now.
-            wakeups = unsafe { WriteHandle::publish(inner, outcome) };
-            if wakeups.is_empty() {
-                return;
-            }
+            wakeups = match unsafe { WriteHandle::publish(inner, outcome) } {
+                Some(wakeups) if !wakeups.is_empty() => wakeups,
+                _ => return,
+            };
         }
-        let abandoned = wakeups.is_abandoned();
+        if !wakeups.is_abandoned() {
+            // A future holds the allocation: nothing to free.
+            return wakeups.wake();
+        }
         let woken = wakeups.wake_all();
-        if abandoned {
-            // SAFETY: the word was `ABANDONED`: no future is left and none
-            // can be made, so the completer owns the allocation (I2). The
-            // word is complete now, so `Drop` drops the outcome just written.
-            drop(unsafe { Box::from_raw(inner.as_ptr()) });
-        }
-        // The worklist is not touched unless there are callbacks to run.
-        let has_callbacks = woken.has_callbacks();
-        let mut first_panic = woken.panic;
-        if has_callbacks {
-            // Their waiters were retired in the walk.
-            epoch::collect_eagerly();
-            if let Some(payload) = trampoline::run(woken.callbacks) {
-                unwind::keep_first(&mut first_panic, payload);
-            }
-        }
-        if let Some(payload) = first_panic {
-            unwind::resume(payload);
-        }
+        // SAFETY: the word was `ABANDONED`: no future is left and none can
+        // be made, so the completer owns the allocation (I2). The word is
+        // complete now, so `Drop` drops the outcome just written.
+        drop(unsafe { Box::from_raw(inner.as_ptr()) });
+        woken.settle();
     }
 
     /// This handle's part moved to the block that completing its own block
@@ -632,15 +643,7 @@ impl<T, E> ReadHandle<T, E> {
         std::mem::forget(root);
         // What the producer's wakers made due or threw, once nothing is
         // left to undo.
-        let mut first_panic = woken.panic;
-        if woken.queued {
-            if let Some(payload) = trampoline::run(woken.callbacks) {
-                unwind::keep_first(&mut first_panic, payload);
-            }
-        }
-        if let Some(payload) = first_panic {
-            unwind::resume(payload);
-        }
+        woken.settle();
         Ok(())
     }
 }

@@ -125,17 +125,16 @@ impl Node {
 #[derive(Debug)]
 pub(crate) struct Wakeups {
     /// Pinned before the list was taken; keeps every taken waiter alive.
-    guard: Option<Guard>,
-    /// The first taken node; null when nobody waited.
-    head: *mut Node,
+    guard: Guard,
+    /// The word the completion replaced: its head is the first taken node
+    /// (null when nobody waited). `ABANDONED`: the last future was gone,
+    /// the completer owns the allocation now, and frees it after waking (so
+    /// no outcome's drop runs while pinned). A link (see `state.rs`):
+    /// nobody was taken, and the completer owns the allocation and must
+    /// complete the linked block instead.
+    taken: State,
     /// How the future completed.
     failed: bool,
-    /// The last future was gone: the completer owns the allocation now, and
-    /// frees it after waking (so no outcome's drop runs while pinned).
-    abandoned: bool,
-    /// The word was a link (see `state.rs`): nobody was taken, and the
-    /// completer owns the allocation and must complete this block instead.
-    linked: Option<*mut ()>,
 }
 
 impl Wakeups {
@@ -145,31 +144,44 @@ impl Wakeups {
     /// before `word` was taken from the list.
     fn producers(guard: Guard, word: *mut Node) -> Wakeups {
         Wakeups {
-            guard: Some(guard),
-            head: State::from_raw(word).head(),
+            guard,
+            // Only the nodes: the tags are the producer's, not the waker's.
+            taken: State::EMPTY.with_head(State::from_raw(word).head()),
             failed: false,
-            abandoned: false,
-            linked: None,
         }
     }
 
     /// Whether no future was left, so the completer must free the allocation.
     #[inline]
     pub(crate) fn is_abandoned(&self) -> bool {
-        self.abandoned
+        self.taken.is_abandoned()
     }
 
     /// The block the word linked to, if it was a link.
     #[inline]
     pub(crate) fn linked(&self) -> Option<*mut ()> {
-        self.linked
+        self.taken.link()
     }
 
     /// Whether there is nothing left to do: nobody was taken to wake, and a
     /// future still holds the allocation (dropping `self` just unpins).
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.head.is_null() && !self.abandoned && self.linked.is_none()
+        self.taken.head().is_null() && !self.is_abandoned() && self.linked().is_none()
+    }
+
+    /// Wakes every taken waiter ([`Wakeups::wake_all`]), then, unpinned,
+    /// runs the callbacks and resumes the first panic ([`Woken::settle`]):
+    /// a completion with nothing else to do in between. One call, not
+    /// generic, so the walk's results stay in registers.
+    pub(crate) fn wake(self) {
+        self.walk().settle();
+    }
+
+    /// Notifies the waiter of every node not being detached, for a caller
+    /// with work to do before [`Woken::settle`].
+    pub(crate) fn wake_all(self) -> Woken {
+        self.walk()
     }
 
     /// Notifies the waiter of every node not being detached. No allocation,
@@ -180,18 +192,16 @@ impl Wakeups {
     /// returned for the caller to resume once its own work is done.
     /// Callbacks are user code too: they are collected, not run, and their
     /// waiters retired, so the caller runs them once it has unpinned.
-    pub(crate) fn wake_all(self) -> Woken {
+    #[inline(always)]
+    fn walk(self) -> Woken {
         let Wakeups {
             guard,
-            head,
+            taken,
             failed,
-            ..
         } = self;
         let mut woken = Woken::default();
-        // Nothing was taken without pinning (see `WaitList::complete`).
-        let Some(guard) = guard else { return woken };
         let walk = Walk::begin();
-        let mut cursor = head;
+        let mut cursor = taken.head();
         // SAFETY: every node reachable from the taken chain was reachable
         // after `guard` pinned, so its waiter is freed no earlier than
         // `guard` is dropped (see the module docs).
@@ -250,9 +260,29 @@ pub(crate) struct Woken {
 }
 
 impl Woken {
-    /// Whether the caller has callbacks to run (with `trampoline::run`).
-    pub(crate) fn has_callbacks(&self) -> bool {
-        self.queued || !self.callbacks.is_empty()
+    /// Runs the callbacks, those of the future and those queued during the
+    /// walk (through this thread's worklist, see `trampoline.rs`), then
+    /// resumes the first panic of a waker or a callback (on a thread
+    /// already unwinding, where resuming would abort, drops it). Called
+    /// unpinned, with the caller's own work done.
+    #[inline(always)]
+    pub(crate) fn settle(self) {
+        let Woken {
+            mut panic,
+            callbacks,
+            queued,
+        } = self;
+        // The worklist is not touched unless there are callbacks to run.
+        if queued || !callbacks.is_empty() {
+            // Their waiters were retired in the walk.
+            crate::epoch::collect_eagerly();
+            if let Some(payload) = crate::trampoline::run(callbacks) {
+                keep_first(&mut panic, payload);
+            }
+        }
+        if let Some(payload) = panic {
+            crate::unwind::resume(payload);
+        }
     }
 }
 
@@ -323,33 +353,62 @@ impl WaitList {
 
     /// Publishes completion and takes every waiter linked at that moment.
     /// Called once, by the promise, after the outcome is written. The
-    /// returned [`Wakeups`] no longer needs this list, so the promise may
-    /// release its handle before waking anybody.
+    /// returned [`Wakeups`] no longer need this list, so the promise may
+    /// release its handle before waking anybody. `None` when the word was
+    /// empty: nobody to wake, nothing pinned, nothing else to do.
     ///
     /// Wait-free: at most one failed CAS, then one swap.
     #[inline]
-    pub(crate) fn complete(&self, failed: bool) -> Wakeups {
+    pub(crate) fn complete(&self, failed: bool) -> Option<Wakeups> {
         let done = State::completed(failed).into_raw();
-        // ORDERING: Release publishes the outcome. Nobody waits, so there is
-        // nothing to walk and no need to pin.
-        if self
-            .word
-            .compare_exchange(State::EMPTY.into_raw(), done, Release, Relaxed)
-            .is_ok()
-        {
-            return Wakeups {
-                guard: None,
-                head: std::ptr::null_mut(),
-                failed,
-                abandoned: false,
-                linked: None,
-            };
+        if self.complete_unwatched(done) {
+            return None;
         }
-        self.take_waiters(done, failed)
+        Some(self.take_waiters(done, failed))
     }
 
-    /// `complete` when somebody waits (or every future is gone).
-    #[cold]
+    /// [`WaitList::complete`], then [`Wakeups::wake`] at once, unless the
+    /// word was `ABANDONED` or a link: then the caller gets the wakeups back
+    /// to free the allocation or complete the linked block first. `None`
+    /// when nothing is left to do: the common case is one CAS inline, and
+    /// otherwise one call that takes and wakes.
+    #[inline]
+    pub(crate) fn complete_and_wake(&self, failed: bool) -> Option<Wakeups> {
+        let done = State::completed(failed).into_raw();
+        if self.complete_unwatched(done) {
+            return None;
+        }
+        self.take_and_wake(done, failed)
+    }
+
+    /// Completes the word to `done` if it is empty, untagged: whether it
+    /// did. Nobody waits then, so there is nothing to walk and no need to
+    /// pin; otherwise nothing changed.
+    #[inline]
+    fn complete_unwatched(&self, done: *mut Node) -> bool {
+        // ORDERING: Release publishes the outcome.
+        self.word
+            .compare_exchange(State::EMPTY.into_raw(), done, Release, Relaxed)
+            .is_ok()
+    }
+
+    /// `complete_and_wake` when somebody waits (or the word is tagged or a
+    /// link). Nothing here touches `self` after the swap: once the word is
+    /// complete, a woken waiter or a callback may drop the last future,
+    /// which frees the list.
+    #[inline(never)]
+    fn take_and_wake(&self, done: *mut Node, failed: bool) -> Option<Wakeups> {
+        let wakeups = self.take_waiters(done, failed);
+        if wakeups.is_abandoned() || wakeups.linked().is_some() {
+            return Some(wakeups);
+        }
+        // `wake`, inlined: the taken word stays in a register.
+        wakeups.walk().settle();
+        None
+    }
+
+    /// `complete` when somebody waits (or the word is tagged or a link).
+    #[inline]
     fn take_waiters(&self, done: *mut Node, failed: bool) -> Wakeups {
         // Pin before taking the list: a detacher that sees the word complete
         // retires its waiter at once, and only this pin keeps it alive.
@@ -361,11 +420,9 @@ impl WaitList {
         // frees it.
         let taken = State::from_raw(self.word.swap(done, AcqRel));
         Wakeups {
-            guard: Some(guard),
-            head: taken.head(),
+            guard,
+            taken,
             failed,
-            abandoned: taken.is_abandoned(),
-            linked: taken.link(),
         }
     }
 
@@ -424,17 +481,9 @@ impl WaitList {
         // After the mark no push succeeds, so the list walked is the whole
         // list; a node unlinked meanwhile is marked and skipped, and what
         // this walk reaches is freed no earlier than `guard` is dropped.
-        let mut woken = Wakeups::producers(guard, word).wake_all();
         // A callback's node holds a future: none is linked here; a waker
         // may have made some due elsewhere.
-        if woken.queued {
-            if let Some(payload) = crate::trampoline::run(Callbacks::default()) {
-                crate::unwind::keep_first(&mut woken.panic, payload);
-            }
-        }
-        if let Some(payload) = woken.panic {
-            crate::unwind::resume(payload);
-        }
+        Wakeups::producers(guard, word).wake();
         false
     }
 

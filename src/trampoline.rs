@@ -91,16 +91,24 @@ impl Walk {
 pub(crate) fn run(callbacks: Callbacks) -> Option<PanicPayload> {
     let mut callbacks = Some(callbacks);
     let outcome = WORKLIST.try_with(|worklist| {
-        if let Some(callbacks) = callbacks.take() {
-            worklist.queue(callbacks);
-        }
+        let batch = callbacks.take().unwrap_or_default();
         // Inside a pinned walk: queued for the walk's caller (see `Walk`).
         if WALK.with(|walk| walk.get() != NOT_WALKING) {
             WALK.with(|walk| walk.set(WALKING_QUEUED));
+            worklist.queue(batch);
             return None;
         }
         if worklist.running.replace(true) {
+            worklist.queue(batch);
             return None;
+        }
+        // The outermost run. A batch of one (a future's one callback, a
+        // forward) runs at once, as it would if queued: popped first, from
+        // the top. A longer batch is queued, so that what one of its
+        // callbacks makes due runs before the rest of the batch.
+        match batch.into_single() {
+            Ok(callback) => worklist.run_one(callback),
+            Err(batch) => worklist.queue(batch),
         }
         worklist.drain();
         worklist.running.set(false);
@@ -149,11 +157,16 @@ impl Worklist {
     /// Runs queued callbacks until none is left, keeping the first panic.
     fn drain(&self) {
         while let Some(callback) = self.pop() {
-            // Unwind safety: the worklist is consistent between callbacks,
-            // and a panicking callback is consumed like a finished one.
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback.run())) {
-                self.keep_panic(payload);
-            }
+            self.run_one(callback);
+        }
+    }
+
+    /// Runs `callback`, keeping its panic if it is the run's first.
+    fn run_one(&self, callback: Callback) {
+        // Unwind safety: the worklist is consistent between callbacks, and
+        // a panicking callback is consumed like a finished one.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback.run())) {
+            self.keep_panic(payload);
         }
     }
 
