@@ -180,9 +180,19 @@ impl Callbacks {
 }
 
 impl Drop for Callbacks {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.is_empty() {
+            self.drop_each();
+        }
+    }
+}
+
+impl Callbacks {
     /// Drops every callback left, even past one whose captures panic in
     /// their `Drop`: the first such panic resumes once all are dropped.
-    fn drop(&mut self) {
+    #[cold]
+    fn drop_each(&mut self) {
         let mut first_panic = None;
         while let Some(callback) = self.pop() {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(callback))) {
