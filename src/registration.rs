@@ -48,7 +48,8 @@ impl<'a> Registration<'a> {
         return_when: ReturnWhen,
         parker: Parker,
     ) -> Registration<'a> {
-        Registration::with_decision(lists, |count| Decision::new(return_when, count), parker)
+        let decision = |count| Decision::new(return_when, count);
+        Registration::with_decision(lists, decision, Decision::is_over, parker)
     }
 
     /// A registration that pushes each completion's position (0-based, in
@@ -58,14 +59,17 @@ impl<'a> Registration<'a> {
         stack: ReadyStack,
     ) -> Registration<'a> {
         let parker = Parker::Ready(Box::new(stack));
-        Registration::with_decision(lists, |_| Decision::every(), parker)
+        // `every` is never over: no look before each push.
+        Registration::with_decision(lists, |_| Decision::every(), |_| false, parker)
     }
 
     /// [`Registration::new`] with the decision `decision(count)` made for
-    /// the count of lists.
+    /// the count of lists, and `is_over` (what [`Decision::is_over`] says
+    /// of it) looked at before each push.
     fn with_decision(
         lists: impl IntoIterator<Item = &'a WaitList>,
         decision: impl FnOnce(usize) -> Decision,
+        is_over: impl Fn(&Decision) -> bool,
         parker: Parker,
     ) -> Registration<'a> {
         // Built before the waiter, so a panicking iterator leaks nothing.
@@ -81,7 +85,7 @@ impl<'a> Registration<'a> {
         let shared = unsafe { waiter.as_ref() };
         let mut pushed = 0;
         for node in shared.nodes() {
-            if shared.decision().is_over() {
+            if is_over(shared.decision()) {
                 break;
             }
             pushed += 1;
