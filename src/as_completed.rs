@@ -48,26 +48,36 @@ impl<'a> Order<'a> {
     /// The next position without sleeping: `Ok(Some(_))`, `Ok(None)` when
     /// all are yielded, `Err(stack)` when the consumer must sleep on it.
     fn try_next(&mut self) -> Result<Option<usize>, &ReadyStack> {
+        // `ready` fills only once `done` is exhausted: a node taken before
+        // comes next.
+        if let Some(node) = self.ready.pop() {
+            return Ok(Some(self.yield_taken(node)));
+        }
         if let Some(position) = self.done.next() {
             return Ok(Some(position));
         }
-        if self.ready.is_empty() {
-            let registration = self.registration.as_ref();
-            if let Some(stack) = registration.and_then(Registration::ready_stack) {
-                stack.take_into(&mut self.ready);
-            }
+        let taken = match self.registration.as_ref() {
+            Some(registration) => registration
+                .ready_stack()
+                .and_then(|stack| stack.take(&mut self.ready)),
+            // Nothing registered is left once every position was yielded.
+            None => return Ok(None),
+        };
+        match taken {
+            Some(node) => Ok(Some(self.yield_taken(node))),
+            None => self.stack().map_or(Ok(None), Err),
         }
-        if let Some(node) = self.ready.pop() {
-            self.left -= 1;
-            if self.left == 0 {
-                // Every node's future is complete: nothing to unlink, and the
-                // waiter is retired now rather than with the iterator.
-                self.registration = None;
-            }
-            return Ok(Some(self.pending[node]));
+    }
+
+    /// Yields `node`, taken from the stack: returns its input position.
+    fn yield_taken(&mut self, node: usize) -> usize {
+        self.left -= 1;
+        if self.left == 0 {
+            // Every node's future is complete: nothing to unlink, and the
+            // waiter is retired now rather than with the iterator.
+            self.registration = None;
         }
-        // Nothing registered is left once every position was yielded.
-        self.stack().map_or(Ok(None), Err)
+        self.pending[node]
     }
 
     /// The ready stack, while some registered position is left.
@@ -77,8 +87,18 @@ impl<'a> Order<'a> {
             .and_then(Registration::ready_stack)
     }
 
-    /// Blocks until the next position or `deadline`.
+    /// The next position, or `deadline`'s time-out: [`Order::try_next`],
+    /// and [`Order::sleep_until`] only if the stack is empty.
     fn next_until(&mut self, deadline: Option<Instant>) -> Result<Option<usize>, Timeout> {
+        match self.try_next() {
+            Ok(next) => Ok(next),
+            Err(_) => self.sleep_until(deadline),
+        }
+    }
+
+    /// Blocks until the next position or `deadline`.
+    #[cold]
+    fn sleep_until(&mut self, deadline: Option<Instant>) -> Result<Option<usize>, Timeout> {
         let mut waker = None;
         loop {
             let stack = match self.try_next() {

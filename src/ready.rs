@@ -102,15 +102,24 @@ impl ReadyStack {
         }
     }
 
-    /// Takes every entry, appending them to `into` newest first (so
-    /// `into.pop()` yields them in the order they were pushed).
-    pub(crate) fn take_into(&self, into: &mut Vec<usize>) {
+    /// Takes every entry: returns the oldest (`None` if empty), and
+    /// appends the others to `newer`, newest first (so `newer.pop()` goes
+    /// on in the order they were pushed). A take of one entry leaves
+    /// `newer` untouched.
+    pub(crate) fn take(&self, newer: &mut Vec<usize>) -> Option<usize> {
         // ORDERING: Acquire pairs with the Release of every push it takes.
         let mut next = self.top.swap(0, Acquire) & !PARKED;
-        while next != 0 {
-            into.push(next - 1);
+        if next == 0 {
+            return None;
+        }
+        loop {
+            let index = next - 1;
             // ORDERING: Relaxed: ordered by the swap's Acquire above.
-            next = self.links[next - 1].load(Relaxed);
+            next = self.links[index].load(Relaxed);
+            if next == 0 {
+                return Some(index);
+            }
+            newer.push(index);
         }
     }
 
