@@ -108,19 +108,29 @@ impl ReadyStack {
     /// `newer` untouched.
     pub(crate) fn take(&self, newer: &mut Vec<usize>) -> Option<usize> {
         // ORDERING: Acquire pairs with the Release of every push it takes.
-        let mut next = self.top.swap(0, Acquire) & !PARKED;
-        if next == 0 {
-            return None;
+        let newest = self.top.swap(0, Acquire) & !PARKED;
+        let index = newest.checked_sub(1)?;
+        // ORDERING: Relaxed: ordered by the swap's Acquire above.
+        match self.links[index].load(Relaxed) {
+            0 => Some(index),
+            older => Some(self.take_chain(index, older, newer)),
         }
-        loop {
-            let index = next - 1;
-            // ORDERING: Relaxed: ordered by the swap's Acquire above.
-            next = self.links[index].load(Relaxed);
-            if next == 0 {
-                return Some(index);
-            }
+    }
+
+    /// The rest of a take of more than one entry: appends `newest` and
+    /// the chain from `older` (a link) to `newer` but the last, the
+    /// oldest, which it returns. Out of line, so a take of one entry
+    /// carries no vector code.
+    #[inline(never)]
+    fn take_chain(&self, newest: usize, older: usize, newer: &mut Vec<usize>) -> usize {
+        let (mut index, mut next) = (newest, older);
+        while next != 0 {
             newer.push(index);
+            index = next - 1;
+            // ORDERING: Relaxed: ordered by the take's Acquire swap.
+            next = self.links[index].load(Relaxed);
         }
+        index
     }
 
     /// Prepares to sleep: stores `waker` for the next push to wake, then
