@@ -155,7 +155,8 @@
 //! done already), after the outcome is published and every waiting thread
 //! and task is woken, outside the crate's epoch pins. There it may do
 //! anything: read the future, complete other promises, add callbacks,
-//! block.
+//! block. A future's callbacks added before it completes run in the order
+//! they were added.
 //! - Completing a promise inside a callback does not run that promise's
 //!   callbacks inside this one: they are queued on the thread's worklist
 //!   and run, one after another, before the outermost completing call
