@@ -88,10 +88,12 @@ impl<'a> Order<'a> {
     }
 
     /// The next position, or `deadline`'s time-out: [`Order::try_next`],
-    /// and [`Order::sleep_until`] only if the stack is empty.
+    /// and [`Order::sleep_until`] only if the stack is empty and the time
+    /// is not up (then one last look).
     fn next_until(&mut self, deadline: Option<Instant>) -> Result<Option<usize>, Timeout> {
         match self.try_next() {
             Ok(next) => Ok(next),
+            Err(_) if time_is_up(deadline) => self.try_next().map_err(|_| Timeout),
             Err(_) => self.sleep_until(deadline),
         }
     }

@@ -153,7 +153,8 @@
 //! A callback ([`Future::add_done_callback`]) runs once, on the thread that
 //! completes its future (or on the thread that adds it, if the future is
 //! done already), after the outcome is published and every waiting thread
-//! and task is woken, outside the crate's epoch pins. There it may do
+//! and task is woken, outside the crate's epoch pins (one exception
+//! below). There it may do
 //! anything: read the future, complete other promises, add callbacks,
 //! block. A future's callbacks added before it completes run in the order
 //! they were added.
@@ -166,7 +167,11 @@
 //!   waits for, or misses, work queued behind it.
 //! - A task's `Waker::wake` runs inside the completer's walk; if it
 //!   completes a promise, that promise's callbacks are queued too, and run
-//!   once the walk is over and unpinned.
+//!   once the walk is over and unpinned. The one exception: a `wake` that
+//!   itself waits (any wait, even one whose time-out has passed) first
+//!   runs the callbacks queued on its thread, as every wait does, so
+//!   those run inside the walk and its pin, as that `wake` does, rather
+//!   than leave the wait to hang on them.
 //! - A panicking callback stops no other callback or waiter; the first
 //!   panic resumes from the outermost completing call once everything has
 //!   run (from `add_done_callback` itself for a future already done), or

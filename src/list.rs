@@ -44,8 +44,10 @@
 //! load and the `Release` of the unlinking CAS add nothing to that. They are
 //! kept so that each pointer a walk follows carries its own pairing. Two
 //! orderings are needed but cannot be shown by loom: the swap's `Release`
-//! (under loom the pin just before it carries a `SeqCst` fence, which also
-//! releases; crossbeam's x86 pin is a `SeqCst` read-modify-write, which in
+//! (under loom an outermost pin just before it carries a `SeqCst` fence,
+//! which also releases, and a completion nested in another's walk is
+//! ordered by that walk's; a nested pin issues no barrier in crossbeam
+//! either; crossbeam's x86 pin is a `SeqCst` read-modify-write, which in
 //! the language's model does not) and the `Release` of `abandon` (it orders
 //! the futures' last atomic accesses before the promise frees the
 //! allocation; loom does not check a free against atomic accesses).
@@ -395,7 +397,10 @@ impl WaitList {
     /// `complete_and_wake` when somebody waits (or the word is tagged or a
     /// link). Nothing here touches `self` after the swap: once the word is
     /// complete, a woken waiter or a callback may drop the last future,
-    /// which frees the list.
+    /// which frees the list. Holding `&self` across that free is sound only
+    /// because a `WaitList` is all atomic (interior mutability: the
+    /// reference is not assumed to stay dereferenceable, as in
+    /// `Arc::drop`); it must never gain a plain field.
     #[inline(never)]
     fn take_and_wake(&self, done: *mut Node, failed: bool) -> Option<Wakeups> {
         let wakeups = self.take_waiters(done, failed);
