@@ -6,7 +6,10 @@
 //! | `FirstCompleted` | `WAITING`                      | an index won the CAS, or `CANCELLED` |
 //! | `AllCompleted`   | pending count + 1              | the count reaches 0, or `FIRED`      |
 //! | `FirstException` | pending count + 1, `FIRED` bit | count 0, or `FIRED`                  |
-//! | every (a ready stack, a queue's future, a callback) | unused | never: each notification counts |
+//! | every            | unused                         | never: each notification counts      |
+//!
+//! "every" serves a ready stack, a queue's future and a callback (whose
+//! one node is notified once).
 //!
 //! The extra 1 of a countdown is held by registration and dropped when it
 //! ends, so no completion seen during registration can end the wait early,

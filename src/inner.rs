@@ -495,8 +495,8 @@ impl<T, E> WriteHandle<T, E> {
     /// (the block's only future was forwarded, I3) to the block it leads
     /// to, then wakes the taken waiters, then, if no future was left, frees
     /// the shared state: after waking and unpinned, since dropping the
-    /// outcome runs user code. Then runs the future's callbacks (through this thread's worklist, see
-    /// `trampoline.rs`). A panic from a waker or a callback resumes last,
+    /// outcome runs user code. Then runs the future's callbacks (through
+    /// this thread's worklist, see `trampoline.rs`). A panic from a waker or a callback resumes last,
     /// once the future is complete, every waiter woken, the state freed and
     /// every callback run; on a thread already unwinding (resuming would
     /// abort) it is dropped instead.
