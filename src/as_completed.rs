@@ -3,6 +3,7 @@
 //! completers push onto a lock-free ready stack (see `ready.rs`).
 
 use crate::group::Scan;
+use crate::list::Node;
 use crate::ready::{ReadyStack, Unparker};
 use crate::registration::{Registration, deadline_after, time_is_up};
 use crate::sync::{self, thread};
@@ -20,11 +21,10 @@ use std::time::{Duration, Instant};
 struct Order<'a> {
     /// Positions done at the call, ascending, not yet yielded.
     done: std::vec::IntoIter<usize>,
-    /// The input position of each registered node.
-    pending: Vec<usize>,
-    /// Over the futures pending at the call; dropped once all are yielded.
+    /// Over the futures pending at the call, each node's index its input
+    /// position; dropped once all are yielded.
     registration: Option<Registration<'a>>,
-    /// Node indices taken from the stack, not yet yielded; oldest last.
+    /// Positions taken from the stack, not yet yielded; oldest last.
     ready: Vec<usize>,
     /// Registered positions not yet yielded.
     left: usize,
@@ -32,13 +32,15 @@ struct Order<'a> {
 
 impl<'a> Order<'a> {
     fn new<W: Waitable + ?Sized + 'a>(futures: impl IntoIterator<Item = &'a W>) -> Order<'a> {
-        let scan = Scan::of(futures);
+        let scan = Scan::of(futures, |position, list| Node::new(list, position));
         let left = scan.pending.len();
-        let registration = (left > 0)
-            .then(|| Registration::ready(scan.lists.iter().copied(), ReadyStack::new(left)));
+        let registration = (left > 0).then(|| {
+            let positions = scan.done.len() + left;
+            // SAFETY: each node's list is a future's borrowed for `'a`.
+            unsafe { Registration::ready(scan.pending, ReadyStack::new(positions)) }
+        });
         Order {
             done: scan.done.into_iter(),
-            pending: scan.pending,
             registration,
             ready: Vec::new(),
             left,
@@ -47,11 +49,12 @@ impl<'a> Order<'a> {
 
     /// The next position without sleeping: `Ok(Some(_))`, `Ok(None)` when
     /// all are yielded, `Err(stack)` when the consumer must sleep on it.
+    #[inline(always)]
     fn try_next(&mut self) -> Result<Option<usize>, &ReadyStack> {
         // `ready` fills only once `done` is exhausted: a node taken before
         // comes next.
-        if let Some(node) = self.ready.pop() {
-            return Ok(Some(self.yield_taken(node)));
+        if let Some(position) = self.ready.pop() {
+            return Ok(Some(self.yield_taken(position)));
         }
         if let Some(position) = self.done.next() {
             return Ok(Some(position));
@@ -64,20 +67,20 @@ impl<'a> Order<'a> {
             None => return Ok(None),
         };
         match taken {
-            Some(node) => Ok(Some(self.yield_taken(node))),
+            Some(position) => Ok(Some(self.yield_taken(position))),
             None => self.stack().map_or(Ok(None), Err),
         }
     }
 
-    /// Yields `node`, taken from the stack: returns its input position.
-    fn yield_taken(&mut self, node: usize) -> usize {
+    /// Yields `position`, taken from the stack.
+    fn yield_taken(&mut self, position: usize) -> usize {
         self.left -= 1;
         if self.left == 0 {
             // Every node's future is complete: nothing to unlink, and the
             // waiter is retired now rather than with the iterator.
             self.registration = None;
         }
-        self.pending[node]
+        position
     }
 
     /// The ready stack, while some registered position is left.
@@ -90,6 +93,7 @@ impl<'a> Order<'a> {
     /// The next position, or `deadline`'s time-out: [`Order::try_next`],
     /// and [`Order::sleep_until`] only if the stack is empty and the time
     /// is not up (then one last look).
+    #[inline(always)]
     fn next_until(&mut self, deadline: Option<Instant>) -> Result<Option<usize>, Timeout> {
         match self.try_next() {
             Ok(next) => Ok(next),

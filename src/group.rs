@@ -7,30 +7,34 @@ use crate::return_when::ReturnWhen;
 use crate::waitable::{Waitable, wait_list_of};
 use std::time::Duration;
 
-/// One pass over the input: which futures were done, which pending.
-pub(crate) struct Scan<'a> {
+/// One pass over the input: which futures were done, which pending; each
+/// pending one is kept as `P`, made from its position and its wait list.
+pub(crate) struct Scan<P> {
     /// Input positions of the futures found done, ascending.
     pub(crate) done: Vec<usize>,
     /// Whether one of them completed with a failure.
     pub(crate) failed: bool,
-    /// Input positions of the futures found pending, ascending.
-    pub(crate) pending: Vec<usize>,
-    /// Their wait lists, in the same order.
-    pub(crate) lists: Vec<&'a WaitList>,
+    /// The futures found pending, in input order.
+    pub(crate) pending: Vec<P>,
 }
 
-impl<'a> Scan<'a> {
-    /// Each list is sized on its first push by the iterator's remaining
+/// A group wait's scan: each pending future's input position and wait list.
+pub(crate) type GroupScan<'a> = Scan<(usize, &'a WaitList)>;
+
+impl<P> Scan<P> {
+    /// Scans `futures`, keeping each pending one as `keep(position, list)`.
+    ///
+    /// Each vector is sized on its first push by the iterator's remaining
     /// lower bound, so an input of futures all done (or all pending) makes
-    /// one allocation for `done` (or one each for `pending` and `lists`).
-    pub(crate) fn of<W: Waitable + ?Sized + 'a>(
+    /// one allocation.
+    pub(crate) fn of<'a, W: Waitable + ?Sized + 'a>(
         futures: impl IntoIterator<Item = &'a W>,
-    ) -> Scan<'a> {
+        mut keep: impl FnMut(usize, &'a WaitList) -> P,
+    ) -> Scan<P> {
         let mut scan = Scan {
             done: Vec::new(),
             failed: false,
             pending: Vec::new(),
-            lists: Vec::new(),
         };
         let mut futures = futures.into_iter().enumerate();
         while let Some((index, future)) = futures.next() {
@@ -41,11 +45,24 @@ impl<'a> Scan<'a> {
                 push_sized(&mut scan.done, index, at_most_left);
                 scan.failed |= state.is_failure();
             } else {
-                push_sized(&mut scan.pending, index, at_most_left);
-                push_sized(&mut scan.lists, list, at_most_left);
+                push_sized(&mut scan.pending, keep(index, list), at_most_left);
             }
         }
         scan
+    }
+}
+
+impl<'a> GroupScan<'a> {
+    /// Scans `futures` for a group wait.
+    pub(crate) fn of_group<W: Waitable + ?Sized + 'a>(
+        futures: impl IntoIterator<Item = &'a W>,
+    ) -> GroupScan<'a> {
+        Scan::of(futures, |index, list| (index, list))
+    }
+
+    /// The pending futures' wait lists, in input order.
+    pub(crate) fn pending_lists(&self) -> impl ExactSizeIterator<Item = &'a WaitList> + '_ {
+        self.pending.iter().map(|&(_, list)| list)
     }
 
     pub(crate) fn satisfies(&self, return_when: ReturnWhen) -> bool {
@@ -61,14 +78,11 @@ impl<'a> Scan<'a> {
     /// both lists ascending; returns `(done, not_done)`.
     pub(crate) fn settle(self) -> (Vec<usize>, Vec<usize>) {
         let Scan {
-            mut done,
-            pending,
-            lists,
-            ..
+            mut done, pending, ..
         } = self;
         let mut newly_done = Vec::new();
         let mut not_done = Vec::with_capacity(pending.len());
-        for (index, list) in pending.into_iter().zip(lists) {
+        for (index, list) in pending {
             if list.state().is_complete() {
                 newly_done.push(index);
             } else {
@@ -234,12 +248,12 @@ pub fn wait<'a, W: Waitable + ?Sized + 'a>(
     timeout: Option<Duration>,
     return_when: ReturnWhen,
 ) -> (Vec<usize>, Vec<usize>) {
-    let scan = Scan::of(futures);
+    let scan = Scan::of_group(futures);
     if !scan.satisfies(return_when) {
         let deadline = timeout.and_then(deadline_after);
         // A time-out too long to represent gives no deadline: wait forever.
         if !time_is_up(deadline) {
-            block(scan.lists.iter().copied(), return_when, deadline);
+            block(scan.pending_lists(), return_when, deadline);
         }
     }
     scan.settle()

@@ -1,6 +1,6 @@
 //! Async group waits: `wait_any_async`, `wait_all_async`, `wait_async`.
 
-use crate::group::{Scan, first_done, pending_lists};
+use crate::group::{GroupScan, first_done, pending_lists};
 use crate::list::WaitList;
 use crate::registration::Registration;
 use crate::return_when::ReturnWhen;
@@ -101,7 +101,7 @@ pub struct WaitAll<'a> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Wait<'a> {
     /// The scan made at creation, settled when ready; `None` after.
-    scan: Option<Scan<'a>>,
+    scan: Option<GroupScan<'a>>,
     /// `None` when the condition held at creation.
     registered: Option<LazyRegistration<'a>>,
 }
@@ -188,9 +188,9 @@ pub fn wait_async<'a, W: Waitable + ?Sized + 'a>(
     futures: impl IntoIterator<Item = &'a W>,
     return_when: ReturnWhen,
 ) -> Wait<'a> {
-    let scan = Scan::of(futures);
+    let scan = GroupScan::of_group(futures);
     let registered = (!scan.satisfies(return_when))
-        .then(|| LazyRegistration::new(scan.lists.clone(), return_when));
+        .then(|| LazyRegistration::new(scan.pending_lists().collect(), return_when));
     Wait {
         scan: Some(scan),
         registered,

@@ -91,12 +91,13 @@ pub(crate) struct Node {
     waiter: *const Waiter,
     /// The list this node is pushed on; it outlives the waiter's wait.
     list: *const WaitList,
-    /// Position of the future in the waiter's input.
+    /// The future's index for the waiter: its position in the input of a
+    /// group wait, or in `as_completed`'s.
     index: usize,
 }
 
 impl Node {
-    /// A node for `list`, input number `index`, not attached to a waiter yet.
+    /// A node for `list` with index `index`, not attached to a waiter yet.
     pub(crate) fn new(list: &WaitList, index: usize) -> Node {
         Node {
             next: AtomicPtr::new(std::ptr::null_mut()),
@@ -104,6 +105,11 @@ impl Node {
             list,
             index,
         }
+    }
+
+    /// The index the node notifies its waiter with.
+    pub(crate) fn index(&self) -> usize {
+        self.index
     }
 
     /// Makes the node notify `waiter`: done once, before the node is shared.

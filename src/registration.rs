@@ -48,30 +48,6 @@ impl<'a> Registration<'a> {
         return_when: ReturnWhen,
         parker: Parker,
     ) -> Registration<'a> {
-        let decision = |count| Decision::new(return_when, count);
-        Registration::with_decision(lists, decision, Decision::is_over, parker)
-    }
-
-    /// A registration that pushes each completion's position (0-based, in
-    /// the order of `lists`) on `stack`, the consumer's ready stack.
-    pub(crate) fn ready(
-        lists: impl IntoIterator<Item = &'a WaitList>,
-        stack: ReadyStack,
-    ) -> Registration<'a> {
-        let parker = Parker::Ready(Box::new(stack));
-        // `every` is never over: no look before each push.
-        Registration::with_decision(lists, |_| Decision::every(), |_| false, parker)
-    }
-
-    /// [`Registration::new`] with the decision `decision(count)` made for
-    /// the count of lists, and `is_over` (what [`Decision::is_over`] says
-    /// of it) looked at before each push.
-    fn with_decision(
-        lists: impl IntoIterator<Item = &'a WaitList>,
-        decision: impl FnOnce(usize) -> Decision,
-        is_over: impl Fn(&Decision) -> bool,
-        parker: Parker,
-    ) -> Registration<'a> {
         // Built before the waiter, so a panicking iterator leaks nothing.
         let nodes = Nodes::collect(
             lists
@@ -79,7 +55,36 @@ impl<'a> Registration<'a> {
                 .enumerate()
                 .map(|(index, list)| Node::new(list, index)),
         );
-        let decision = decision(nodes.len());
+        let decision = Decision::new(return_when, nodes.len());
+        // SAFETY: each node's list is one of `lists`, borrowed for `'a`.
+        unsafe { Registration::with_decision(nodes, decision, Decision::is_over, parker) }
+    }
+
+    /// A registration that pushes each completion's node index on `stack`,
+    /// the consumer's ready stack, which must hold every index of `nodes`.
+    ///
+    /// # Safety
+    /// Every node's list outlives `'a`.
+    pub(crate) unsafe fn ready(nodes: Vec<Node>, stack: ReadyStack) -> Registration<'a> {
+        let parker = Parker::Ready(Box::new(stack));
+        // `every` is never over: no look before each push.
+        let nodes = Nodes::from_vec(nodes);
+        // SAFETY: the caller's guarantee.
+        unsafe { Registration::with_decision(nodes, Decision::every(), |_| false, parker) }
+    }
+
+    /// Links a waiter owning `nodes` into each one's list, with `decision`
+    /// and `is_over` (what [`Decision::is_over`] says of it) looked at
+    /// before each push.
+    ///
+    /// # Safety
+    /// Every node's list outlives `'a`.
+    unsafe fn with_decision(
+        nodes: Nodes,
+        decision: Decision,
+        is_over: impl Fn(&Decision) -> bool,
+        parker: Parker,
+    ) -> Registration<'a> {
         let waiter = Waiter::allocate(decision, parker, nodes);
         // SAFETY: the waiter stays allocated until `drop` retires it.
         let shared = unsafe { waiter.as_ref() };
@@ -89,12 +94,12 @@ impl<'a> Registration<'a> {
                 break;
             }
             pushed += 1;
-            // SAFETY: the list is borrowed for `'a`, which outlives `self`. The
+            // SAFETY: the list outlives `'a` (the caller's guarantee), so `self`. The
             // node is fresh, lives in the waiter's allocation (stable
             // address), and is detached in `drop` before retirement.
             if let Err(state) = unsafe { node.list().push(node) } {
                 // The registrar counts this future itself.
-                shared.notify_unlinked(pushed - 1, state.is_failure());
+                shared.notify_unlinked(node.index(), state.is_failure());
             }
         }
         shared.decision().end_registration();

@@ -29,7 +29,8 @@ pub(crate) enum Parker {
     /// once it has woken every other waiter and unpinned.
     Callback(CallbackSlot),
     /// A consumer taking completions in order: each notification pushes
-    /// its position (see `ready.rs`).
+    /// its position (see `ready.rs`). Its decision is `Decision::every`,
+    /// which passes every notification, so the push skips it.
     Ready(Box<ReadyStack>),
     /// A future in a `CompletionQueue`: the notification pushes the waiter
     /// itself onto the queue's stack (see `ready.rs`).
@@ -144,7 +145,7 @@ pub(crate) struct Waiter {
 /// A waiter's nodes, in input order.
 #[derive(Debug)]
 pub(crate) enum Nodes {
-    /// The one node of a wait on one future, inside the waiter.
+    /// A single node (a wait on one future), inside the waiter.
     One(Node),
     /// Any other count, in their own allocation (none for zero).
     Many(Box<[Node]>),
@@ -175,6 +176,14 @@ impl Nodes {
         let mut all = Vec::with_capacity(upper.unwrap_or(lower));
         all.extend(nodes);
         Nodes::Many(all.into_boxed_slice())
+    }
+
+    /// The nodes of `nodes`: inline if it holds one.
+    pub(crate) fn from_vec(mut nodes: Vec<Node>) -> Nodes {
+        match nodes.len() {
+            1 => Nodes::One(nodes.remove(0)),
+            _ => Nodes::Many(nodes.into_boxed_slice()),
+        }
     }
 
     /// How many nodes.
@@ -257,26 +266,27 @@ impl Waiter {
         }
     }
 
-    /// Called by a completer (or by registration) for the node at `index`.
+    /// Called by a completer (or by registration) for a node with `index`.
     /// The caller that ends the decision wakes the parker; if that is a
     /// callback, it is handed back for the caller to run (unpinned).
     pub(crate) fn notify(&self, index: usize, failed: bool) -> Option<Callback> {
-        if self.decision.notify(index, failed) {
+        // A ready stack's decision passes every notification: not asked.
+        if matches!(self.parker, Parker::Ready(_)) || self.decision.notify(index, failed) {
             self.parker.wake(self, index)
         } else {
             None
         }
     }
 
-    /// Called by the registrar for the node at `index`, whose push found the
+    /// Called by the registrar for a node with `index`, whose push found the
     /// future complete: counts it, and owes no wake-up (the registrar checks
     /// the decision before it parks or pends), but a ready stack still
     /// receives the position (nobody sleeps on it yet, so nobody is woken).
     pub(crate) fn notify_unlinked(&self, index: usize, failed: bool) {
-        if self.decision.notify(index, failed) {
-            if let Parker::Ready(stack) = &self.parker {
-                stack.push(index);
-            }
+        if let Parker::Ready(stack) = &self.parker {
+            stack.push(index);
+        } else {
+            self.decision.notify(index, failed);
         }
     }
 }
