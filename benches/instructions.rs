@@ -253,6 +253,18 @@ mod send {
         })
     }
 
+    /// Not a completion: the floor of any completion that runs a callback
+    /// held as a boxed closure. One made in the setup (capturing a `u64`,
+    /// so it has an allocation, as a callback with state does) is called
+    /// once and freed.
+    pub(super) fn boxed_closure_floor() -> Case {
+        let captured = black_box(VALUE);
+        let callback: Box<dyn FnOnce(&u64)> = Box::new(move |value| {
+            black_box(captured + value);
+        });
+        send_once(callback, (), |callback| callback(&black_box(VALUE)))
+    }
+
     pub(super) fn oneshot() -> Case {
         let (sender, receiver) = oneshot::channel::<u64>();
         send_once(sender, receiver, |sender| {
@@ -541,6 +553,7 @@ fn wait_any_register_detach(case: Case) -> Case {
 #[bench::forthcoming(send::forthcoming)]
 #[bench::forthcoming_one_callback(send::forthcoming_one_callback)]
 #[bench::forthcoming_one_await(send::forthcoming_one_await)]
+#[bench::boxed_closure_floor(send::boxed_closure_floor)]
 #[bench::oneshot(send::oneshot)]
 #[bench::tokio_oneshot(send::tokio_oneshot)]
 fn complete_pending(case: Case) -> Case {
