@@ -34,10 +34,12 @@ impl<'a> Order<'a> {
     fn new<W: Waitable + ?Sized + 'a>(futures: impl IntoIterator<Item = &'a W>) -> Order<'a> {
         let scan = Scan::of(futures, |position, list| Node::new(list, position));
         let left = scan.pending.len();
-        let registration = (left > 0).then(|| {
-            let positions = scan.done.len() + left;
+        // Room for the positions up to the last pending one: each node's
+        // index is its input position, distinct and ascending.
+        let positions = scan.pending.last().map(|last| last.index() + 1);
+        let registration = positions.map(|count| {
             // SAFETY: each node's list is a future's borrowed for `'a`.
-            unsafe { Registration::ready(scan.pending, ReadyStack::new(positions)) }
+            unsafe { Registration::ready(scan.pending, ReadyStack::new(count)) }
         });
         Order {
             done: scan.done.into_iter(),
@@ -51,8 +53,8 @@ impl<'a> Order<'a> {
     /// all are yielded, `Err(stack)` when the consumer must sleep on it.
     #[inline(always)]
     fn try_next(&mut self) -> Result<Option<usize>, &ReadyStack> {
-        // `ready` fills only once `done` is exhausted: a node taken before
-        // comes next.
+        // `ready` fills only once `done` is exhausted: a position taken
+        // before comes next.
         if let Some(position) = self.ready.pop() {
             return Ok(Some(self.yield_taken(position)));
         }

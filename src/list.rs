@@ -91,8 +91,9 @@ pub(crate) struct Node {
     waiter: *const Waiter,
     /// The list this node is pushed on; it outlives the waiter's wait.
     list: *const WaitList,
-    /// The future's index for the waiter: its position in the input of a
-    /// group wait, or in `as_completed`'s.
+    /// The future's index for the waiter: its place among the lists the
+    /// waiter registered (for `wait_any`, its input position), or for
+    /// `as_completed` its input position.
     index: usize,
 }
 

@@ -61,7 +61,8 @@ impl<'a> Registration<'a> {
     }
 
     /// A registration that pushes each completion's node index on `stack`,
-    /// the consumer's ready stack, which must hold every index of `nodes`.
+    /// the consumer's ready stack. The indices must be distinct (the stack
+    /// takes each at most once) and below the stack's count.
     ///
     /// # Safety
     /// Every node's list outlives `'a`.
@@ -94,9 +95,10 @@ impl<'a> Registration<'a> {
                 break;
             }
             pushed += 1;
-            // SAFETY: the list outlives `'a` (the caller's guarantee), so `self`. The
-            // node is fresh, lives in the waiter's allocation (stable
-            // address), and is detached in `drop` before retirement.
+            // SAFETY: the list outlives `'a` (the caller's guarantee), which
+            // the returned registration cannot outlive. The node is fresh,
+            // lives in the waiter's allocation (stable address), and is
+            // detached in `drop` before retirement.
             if let Err(state) = unsafe { node.list().push(node) } {
                 // The registrar counts this future itself.
                 shared.notify_unlinked(node.index(), state.is_failure());

@@ -83,8 +83,9 @@ impl Parker {
 
     /// Wakes the thread or the task, or hands back the callback to run, or
     /// pushes `index` on the ready stack, or `waiter` (whose parker this
-    /// is) on the queue's. Called once per decision ended (for a ready
-    /// stack, once per node), by the notifier that ended it.
+    /// is) on the queue's. Called once per decision ended, by the notifier
+    /// that ended it; for a ready stack, once per node, by its notifier
+    /// (no decision is asked).
     fn wake(&self, waiter: &Waiter, index: usize) -> Option<Callback> {
         match self {
             Parker::Ready(stack) => stack.push(index),
@@ -279,9 +280,10 @@ impl Waiter {
     }
 
     /// Called by the registrar for a node with `index`, whose push found the
-    /// future complete: counts it, and owes no wake-up (the registrar checks
-    /// the decision before it parks or pends), but a ready stack still
-    /// receives the position (nobody sleeps on it yet, so nobody is woken).
+    /// future complete: counts it in the decision, and owes no wake-up (the
+    /// registrar checks the decision before it parks or pends); for a ready
+    /// stack, pushes `index` instead (nobody sleeps on it yet, so nobody is
+    /// woken).
     pub(crate) fn notify_unlinked(&self, index: usize, failed: bool) {
         if let Parker::Ready(stack) = &self.parker {
             stack.push(index);

@@ -1,7 +1,9 @@
 //! Loom models of the ready stack under `as_completed`: completers pushing
 //! while the consumer takes or goes to sleep, the consumer leaving (and its
-//! waiter freed) while a completion pushes, and the stream's waker slot
-//! replaced after a panicking `Waker::clone` while a completion wakes it.
+//! waiter freed) while a completion pushes, a completion racing the
+//! registration (pushed by the registrar or the completer), and the
+//! stream's waker slot replaced after a panicking `Waker::clone` while a
+//! completion wakes it.
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{AsCompletedAsync, Timeout, as_completed, as_completed_async, promise};
@@ -69,6 +71,27 @@ fn consumer_leaves_while_a_completion_pushes() {
         }
         completer.join().unwrap();
         assert_eq!(f0.get_result(), Ok(&0));
+    });
+}
+
+/// A completion racing the registration, with a future done at the call
+/// before it in the input: wherever the completion lands (before the scan,
+/// between the scan and the node's push, so the registrar pushes it, or
+/// after, so the completer does), the position pushed is the future's own.
+#[test]
+fn a_completion_racing_registration_pushes_its_own_position() {
+    explore(790, || {
+        let (p0, f0) = promise::<u32, ()>();
+        p0.set_result(0);
+        let (p1, f1) = promise::<u32, ()>();
+        let (_p2, f2) = promise::<u32, ()>();
+        let completer = thread::spawn(move || p1.set_result(1));
+        let mut order = as_completed([&f0, &f1, &f2]);
+        assert_eq!(order.next(), Some(0));
+        // Untimed: position 1 must come, whoever pushed it.
+        assert_eq!(order.next(), Some(1));
+        assert_eq!(order.next_timeout(Duration::ZERO), Err(Timeout));
+        completer.join().unwrap();
     });
 }
 
