@@ -272,9 +272,30 @@ mod send {
         })
     }
 
+    /// As [`forthcoming_one_await`]: the receiver polled once in the setup
+    /// (its waker stored), so the send wakes it.
+    pub(super) fn oneshot_one_await() -> Case {
+        let (sender, receiver) = oneshot::channel::<u64>();
+        let mut waiting = Box::pin(receiver);
+        assert!(poll_once(waiting.as_mut()).is_pending());
+        send_once(sender, waiting, |sender| {
+            sender.send(black_box(VALUE)).unwrap();
+        })
+    }
+
     pub(super) fn tokio_oneshot() -> Case {
         let (sender, receiver) = tokio::sync::oneshot::channel::<u64>();
         send_once(sender, receiver, |sender| {
+            sender.send(black_box(VALUE)).unwrap();
+        })
+    }
+
+    /// As [`oneshot_one_await`].
+    pub(super) fn tokio_oneshot_one_await() -> Case {
+        let (sender, receiver) = tokio::sync::oneshot::channel::<u64>();
+        let mut waiting = Box::pin(receiver);
+        assert!(poll_once(waiting.as_mut()).is_pending());
+        send_once(sender, waiting, |sender| {
             sender.send(black_box(VALUE)).unwrap();
         })
     }
@@ -555,7 +576,9 @@ fn wait_any_register_detach(case: Case) -> Case {
 #[bench::forthcoming_one_await(send::forthcoming_one_await)]
 #[bench::boxed_closure_floor(send::boxed_closure_floor)]
 #[bench::oneshot(send::oneshot)]
+#[bench::oneshot_one_await(send::oneshot_one_await)]
 #[bench::tokio_oneshot(send::tokio_oneshot)]
+#[bench::tokio_oneshot_one_await(send::tokio_oneshot_one_await)]
 fn complete_pending(case: Case) -> Case {
     run(case)
 }
