@@ -1,18 +1,20 @@
 //! `CompletionQueue`: an owning, growing set of futures handed back in the
-//! order they complete, one waiter per future pushing itself onto a shared
-//! lock-free stack (see `ready.rs`).
+//! order they complete, one node per future (handed out from blocks of
+//! them, one waiter each) pushing itself onto a shared lock-free stack (see
+//! `ready.rs`).
 
 use crate::decision::Decision;
 use crate::epoch;
 use crate::future::Future;
 use crate::list::Node;
-use crate::ready::{QueueLink, QueueStack, Unparker};
+use crate::ready::{BLOCK_LEN, QueueBlock, QueueStack, Unparker};
 use crate::registration::{deadline_after, time_is_up};
 use crate::sync::{self, thread};
 use crate::timeout::Timeout;
 use crate::trampoline;
 use crate::waitable::wait_list_of;
 use crate::waiter::{Nodes, Parker, Waiter};
+use crossbeam_epoch::Guard;
 use futures_core::Stream;
 use std::collections::VecDeque;
 use std::fmt;
@@ -40,13 +42,14 @@ use std::time::{Duration, Instant};
 ///   future's `done()` turns true (see [`as_completed`](crate::as_completed)):
 ///   a zero time-out may miss a future another thread is still completing.
 ///
-/// Each pushed future costs one registration (one allocation with one
-/// node on the future); a completion pushes it onto the queue's lock-free
-/// stack (O(1), no rescan of the set, no lock) and wakes the consumer only
-/// if it sleeps. A future handed back leaves nothing behind: its
-/// registration is freed, so a queue that lives for hours stays as large
-/// as the most futures it held at once. Dropping the queue unlinks the
-/// futures still pending, lock-free.
+/// Each pushed future costs one node on the future, handed out from a
+/// block of 32 (three allocations, about 1.7 KB, per block); a completion
+/// pushes the node onto the queue's lock-free stack (O(1), no rescan of
+/// the set, no lock) and wakes the consumer only if it sleeps. A block is
+/// freed once it is used up and each of its futures was handed back, so a
+/// queue that lives for hours holds at most one block per future it holds
+/// (and one being filled), however many went through it. Dropping the
+/// queue unlinks the futures still pending, lock-free.
 ///
 /// `Send` (for futures that are) and `Unpin`.
 ///
@@ -89,21 +92,26 @@ pub struct CompletionQueue<T, E> {
     free: Vec<usize>,
     /// Slots whose futures completed, taken off the stack, oldest first.
     ready: VecDeque<usize>,
+    /// The block the next pushes take their nodes from, and how many of
+    /// its nodes were handed out; retired once full and every node
+    /// released, or by the drop.
+    block: Option<(NonNull<Waiter>, usize)>,
 }
 
 /// A future in the queue.
 struct Entry<T, E> {
     /// The future, handed back once complete.
     future: Future<T, E>,
-    /// Its registration while it may still be linked or on the stack;
-    /// `None` once retired (or if it was done at the push).
-    waiter: Option<NonNull<Waiter>>,
+    /// Its node while it may still be linked or on the stack; `None` once
+    /// taken (or if the future was done at the push).
+    node: Option<NonNull<Node>>,
 }
 
 // SAFETY: the queue owns its futures (sent with it when they are `Send`) and
-// its registrations, which it alone detaches and retires; the stack and the
-// waiters are shared with completers only through atomics and a waker slot
-// that only the queue's owner stores into.
+// its blocks, which it alone hands out, detaches and retires; the stack and
+// the blocks are shared with completers only through atomics and a waker
+// slot that only the queue's owner stores into (the blocks' `Cell`s are the
+// owner's alone, and move with it).
 unsafe impl<T, E> Send for CompletionQueue<T, E> where Future<T, E>: Send {}
 // SAFETY: `&CompletionQueue` only reads the slot counts.
 unsafe impl<T, E> Sync for CompletionQueue<T, E> where Future<T, E>: Sync {}
@@ -123,6 +131,7 @@ impl<T, E> CompletionQueue<T, E> {
             slots: Vec::new(),
             free: Vec::new(),
             ready: VecDeque::new(),
+            block: None,
         }
     }
 
@@ -139,13 +148,13 @@ impl<T, E> CompletionQueue<T, E> {
     /// ```
     pub fn push(&mut self, future: Future<T, E>) {
         let slot = self.free.pop().unwrap_or(self.slots.len());
-        let waiter = self.register(&future, slot);
-        let entry = Some(Entry { future, waiter });
+        let node = self.register(&future, slot);
+        let entry = Some(Entry { future, node });
         match self.slots.get_mut(slot) {
             Some(free) => *free = entry,
             None => self.slots.push(entry),
         }
-        if waiter.is_none() {
+        if node.is_none() {
             // Done at the push: after what completed before it.
             let was_asleep = self.take_ready();
             self.ready.push_back(slot);
@@ -160,32 +169,63 @@ impl<T, E> CompletionQueue<T, E> {
         }
     }
 
-    /// Links a waiter for `slot` into `future`'s list; `None` if the future
-    /// is done (then nothing stays allocated).
-    fn register(&self, future: &Future<T, E>, slot: usize) -> Option<NonNull<Waiter>> {
+    /// Links a node for `slot` into `future`'s list; `None` if the future
+    /// is done.
+    fn register(&mut self, future: &Future<T, E>, slot: usize) -> Option<NonNull<Node>> {
         let list = wait_list_of(future);
         if list.state().is_complete() {
             return None;
         }
-        let parker = Parker::Queued(QueueLink::new(self.stack, slot));
-        let node = Nodes::One(Node::new(list, 0));
-        let waiter = Waiter::allocate(Decision::every(), parker, node);
-        // SAFETY: the waiter stays allocated until it is retired, by the
-        // take that hands its future back, by the drop, or below.
-        let node = &unsafe { waiter.as_ref() }.nodes()[0];
-        // SAFETY: the node is fresh and lives in the waiter's allocation; the
-        // list lives in the future's block, which the queue keeps alive (the
-        // entry holds the future) until the node is taken by the completion
-        // or detached in `drop`, before its retirement.
+        let (waiter, index) = self.next_node();
+        // SAFETY: the current block is never retired.
+        let node = &unsafe { waiter.as_ref() }.nodes()[index];
+        let block = QueueBlock::of(node);
+        node.set_list(list);
+        block.hand_out(index, slot);
+        // SAFETY: the node was never handed out before and lives in the
+        // block's allocation; the list lives in the future's block, which
+        // the queue keeps alive (the entry holds the future) until the node
+        // is taken by the completion or detached in `drop`, before the
+        // block's retirement.
         match unsafe { list.push(node) } {
-            Ok(()) => Some(waiter),
+            Ok(()) => Some(NonNull::from(node)),
             Err(_complete) => {
-                // SAFETY: never linked, so never shared; retired once, here.
-                unsafe { Waiter::retire(waiter, &epoch::pin()) };
-                epoch::collect_eagerly();
+                // Never linked: released at once.
+                block.release();
                 None
             }
         }
+    }
+
+    /// The block and index of a node not handed out yet: the next of the
+    /// current block, or the first of a new one (the full one is retired
+    /// if every node of it was released already).
+    fn next_node(&mut self) -> (NonNull<Waiter>, usize) {
+        match &mut self.block {
+            Some((waiter, used)) if *used < BLOCK_LEN => {
+                let index = *used;
+                *used += 1;
+                return (*waiter, index);
+            }
+            _ => {}
+        }
+        if let Some((full, _)) = self.block.take() {
+            let mut guard = None;
+            retire_if_released(full, &mut guard);
+            if guard.take().is_some() {
+                epoch::collect_eagerly();
+            }
+        }
+        let parker = Parker::Queued(Box::new(QueueBlock::new(self.stack)));
+        let nodes = Nodes::collect((0..BLOCK_LEN).map(|index| Node::new(std::ptr::null(), index)));
+        let waiter = Waiter::allocate(Decision::every(), parker, nodes);
+        self.block = Some((waiter, 1));
+        (waiter, 0)
+    }
+
+    /// The current block's waiter, if any.
+    fn current_block(&self) -> Option<NonNull<Waiter>> {
+        self.block.map(|(waiter, _)| waiter)
     }
 
     /// How many futures were pushed and not yet handed back.
@@ -280,21 +320,18 @@ impl<T, E> CompletionQueue<T, E> {
         unsafe { self.stack.as_ref() }
     }
 
-    /// Moves what completed from the stack to `ready`, retiring each
-    /// completed future's registration.
+    /// Moves what completed from the stack to `ready`, retiring each block
+    /// whose last node it takes.
     fn take_ready(&mut self) -> bool {
         let mut guard = None;
+        let current = self.current_block();
         let stack = self.stack();
         let (slots, ready) = (&mut self.slots, &mut self.ready);
-        let was_asleep = stack.take(|slot| {
+        let was_asleep = stack.take(|node| {
+            let slot = QueueBlock::of(node).slot(node.index());
             let entry = slots[slot].as_mut().expect("a pushed slot is occupied");
-            let waiter = entry.waiter.take().expect("pushed by its own completion");
-            let guard = guard.get_or_insert_with(epoch::pin);
-            // SAFETY: allocated in `register`, retired once (the entry's
-            // `waiter` is now `None`): its node was taken by the completion,
-            // so no thread that pins from now on reaches it, and the take
-            // has read its link already.
-            unsafe { Waiter::retire(waiter, guard) };
+            entry.node = None;
+            release(node, current, &mut guard);
             ready.push_back(slot);
         });
         if guard.take().is_some() {
@@ -388,22 +425,30 @@ impl<T, E> Drop for CompletionQueue<T, E> {
         let stack = self.stack();
         // Dropped last, unpinned: the task's waker is user code.
         let waker = stack.take_waker();
-        let guard = epoch::pin();
+        let mut guard = Some(epoch::pin());
+        let current = self.block.take().map(|(waiter, _)| waiter);
         for entry in self.slots.iter_mut().flatten() {
-            let Some(waiter) = entry.waiter.take() else {
+            let Some(node) = entry.node.take() else {
                 continue;
             };
-            // SAFETY: allocated in `register`, not yet retired.
-            let node = &unsafe { waiter.as_ref() }.nodes()[0];
-            // SAFETY: the entry's future keeps the list alive; the queue owns
-            // the node, detaches it once, and holds `guard` until it retires
-            // the waiter, once, below (now unreachable for a later pin).
-            unsafe {
-                node.list().detach(node, &guard);
-                Waiter::retire(waiter, &guard);
-            }
+            // SAFETY: handed out in `register` and not released, so its
+            // block is alive.
+            let node = unsafe { node.as_ref() };
+            let pinned = guard.as_ref().expect("pinned above");
+            // SAFETY: the entry's future keeps the list alive; the queue
+            // owns the node, detaches it once, and holds the guard until
+            // its block is retired (now or below).
+            unsafe { node.list().detach(node, pinned) };
+            release(node, current, &mut guard);
         }
-        // SAFETY: allocated in `new`, retired once, here, after every waiter
+        let guard = guard.expect("pinned above");
+        if let Some(current) = current {
+            // SAFETY: allocated in `next_node`, and never retired while
+            // current; every node of it handed out is released now, so no
+            // thread that pins from now on reaches it.
+            unsafe { Waiter::retire(current, &guard) };
+        }
+        // SAFETY: allocated in `new`, retired once, here, after every node
         // that links to it was detached.
         unsafe { QueueStack::retire(self.stack, &guard) };
         drop(guard);
@@ -411,6 +456,40 @@ impl<T, E> Drop for CompletionQueue<T, E> {
         drop(waker);
         // The futures drop with `slots`, unpinned.
     }
+}
+
+/// Releases `node` (taken, or detached), retiring its block if that was
+/// the last outstanding node of a block that is not `current` (so full),
+/// pinning `guard` if it must.
+fn release(node: &Node, current: Option<NonNull<Waiter>>, guard: &mut Option<Guard>) {
+    let left = QueueBlock::of(node).release();
+    // SAFETY: the waiter pointer was set before the node was handed out.
+    let waiter = unsafe { NonNull::new_unchecked(node.waiter().cast_mut()) };
+    if left == 0 && current != Some(waiter) {
+        retire(waiter, guard);
+    }
+}
+
+/// Retires the full block of `waiter` if none of its nodes is outstanding.
+fn retire_if_released(waiter: NonNull<Waiter>, guard: &mut Option<Guard>) {
+    // SAFETY: the block is not retired yet (the caller held it as current).
+    let block = unsafe { waiter.as_ref() }.parker().queue_block();
+    if block.expect("a queue's block").outstanding() == 0 {
+        retire(waiter, guard);
+    }
+}
+
+/// Retires a full block's `waiter`, every node of it released, pinning
+/// `guard` if it must.
+fn retire(waiter: NonNull<Waiter>, guard: &mut Option<Guard>) {
+    let guard = guard.get_or_insert_with(epoch::pin);
+    // SAFETY: allocated in `next_node`, retired once: a block is retired
+    // when it is full (no longer current) and its last node is released,
+    // or at the switch if all were released already, or by the queue's
+    // drop while current. Every node of it was taken by a completion (and
+    // read by the take), detached, or never linked, so no thread that pins
+    // from now on reaches it.
+    unsafe { Waiter::retire(waiter, guard) };
 }
 
 impl<T, E> fmt::Debug for CompletionQueue<T, E> {

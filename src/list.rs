@@ -59,6 +59,7 @@ use crate::trampoline::Walk;
 use crate::unwind::{PanicPayload, keep_first};
 use crate::waiter::Waiter;
 use crossbeam_epoch::Guard;
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
@@ -90,20 +91,23 @@ pub(crate) struct Node {
     /// [`Node::attach`] before the node is pushed anywhere.
     waiter: *const Waiter,
     /// The list this node is pushed on; it outlives the waiter's wait.
-    list: *const WaitList,
+    /// Only the waiter's owner reads or writes it (to push and detach the
+    /// node): a queue's node gets its list when the queue hands it out.
+    list: Cell<*const WaitList>,
     /// The future's index for the waiter: its place among the lists the
-    /// waiter registered (for `wait_any`, its input position), or for
-    /// `as_completed` its input position.
+    /// waiter registered (for `wait_any`, its input position), for
+    /// `as_completed` its input position, for a queue's its place in the
+    /// block.
     index: usize,
 }
 
 impl Node {
     /// A node for `list` with index `index`, not attached to a waiter yet.
-    pub(crate) fn new(list: &WaitList, index: usize) -> Node {
+    pub(crate) fn new(list: *const WaitList, index: usize) -> Node {
         Node {
             next: AtomicPtr::new(std::ptr::null_mut()),
             waiter: std::ptr::null(),
-            list,
+            list: Cell::new(list),
             index,
         }
     }
@@ -113,9 +117,19 @@ impl Node {
         self.index
     }
 
+    /// The waiter the node notifies.
+    pub(crate) fn waiter(&self) -> *const Waiter {
+        self.waiter
+    }
+
     /// Makes the node notify `waiter`: done once, before the node is shared.
     pub(crate) fn attach(&mut self, waiter: *const Waiter) {
         self.waiter = waiter;
+    }
+
+    /// Gives the node its list, for its owner, before pushing it there.
+    pub(crate) fn set_list(&self, list: &WaitList) {
+        self.list.set(list);
     }
 
     /// The list this node belongs to.
@@ -125,7 +139,7 @@ impl Node {
     /// borrows its futures.
     pub(crate) unsafe fn list(&self) -> &WaitList {
         // SAFETY: the caller guarantees the list outlives this borrow.
-        unsafe { &*self.list }
+        unsafe { &*self.list.get() }
     }
 }
 

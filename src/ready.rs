@@ -29,14 +29,20 @@
 //! registered before it (atomic-waker orders its own slot, and
 //! `waker_slot.rs` the slot's replacement after a panic).
 
+use crate::list::Node;
 use crate::sync::{AtomicPtr, AtomicUsize, Thread};
-use crate::waiter::Waiter;
 use crate::waker_slot::WakerSlot;
 use crossbeam_epoch::Guard;
+use std::cell::Cell;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::task::{Wake, Waker};
+
+/// The stack link of `node`, a queue's node.
+fn link_of(node: &Node) -> &QueueLink {
+    &QueueBlock::of(node).links[node.index()]
+}
 
 /// Wakes a consumer blocked in a thread: the waker a blocking take
 /// registers on a ready stack.
@@ -154,27 +160,30 @@ impl ReadyStack {
 }
 
 /// A growing ready stack: the lock-free multi-producer, single-consumer
-/// stack of waiters that a `CompletionQueue` takes its completions from,
-/// intrusive over the waiters (each links the next through its
-/// [`QueueLink`]). One waiter per pushed future, so the set can grow while
-/// the consumer drains it.
+/// stack of nodes that a `CompletionQueue` takes its completions from,
+/// intrusive over the nodes (each links the next through its
+/// [`QueueLink`]). The queue hands out the nodes of blocks of
+/// [`BLOCK_LEN`] (one waiter each, whose parker is a [`QueueBlock`]), one
+/// node per pushed future, so the set can grow while the consumer drains it.
 ///
 /// # Protocol
-/// As [`ReadyStack`], with a waiter's address for a position:
+/// As [`ReadyStack`], with a node's address for a position:
 /// - *Push* (a completer, from `Parker::wake`, pinned): `link.next = top`,
-///   then CAS the top from `top` to the waiter. A waiter's one node is
-///   notified once, so it is pushed at most once, and the push is ABA-safe
-///   (waiters are never reused: freed only through the epoch).
+///   then CAS the top from `top` to the node. A node is notified once and
+///   handed out once (a block's nodes are never reused: the block is freed
+///   only through the epoch), so it is pushed at most once, and the push
+///   is ABA-safe.
 /// - *Take* (the consumer): one swap of the top to null takes the chain;
 ///   the consumer then owns every `next` in it and reverses it in place, so
-///   it hands the futures back oldest first. It retires each taken waiter
-///   through the epoch (a completer still pinned in its push may read it).
+///   it hands the futures back oldest first. A block whose every node was
+///   handed out and taken (or found done, or detached) is retired through
+///   the epoch (a completer still pinned in its push may read it).
 /// - *Sleep*: register the waker, then CAS the top from null to `PARKED`;
 ///   a push that replaces `PARKED` wakes the waker.
 /// - *Drop* (the queue): take the waker out; then, pinned, detach every
-///   waiter not yet taken, retire them, and retire the stack itself through
-///   the epoch: a completer pinned before the detach may still push onto
-///   it.
+///   node linked and not taken, retire every block, and retire the stack
+///   itself through the epoch: a completer pinned before the detach may
+///   still push onto it.
 ///
 /// # Orderings
 /// As [`ReadyStack`]: the push's `AcqRel` CAS publishes the link and the
@@ -183,51 +192,108 @@ impl ReadyStack {
 /// before the sleep's `Release` CAS.
 #[derive(Debug)]
 pub(crate) struct QueueStack {
-    /// The newest waiter pushed and not taken (null: empty), with the
+    /// The newest node pushed and not taken (null: empty), with the
     /// [`PARKED_TAG`] bit.
-    top: AtomicPtr<Waiter>,
+    top: AtomicPtr<Node>,
     /// The consumer's waker, as [`ReadyStack`]'s: taken out before the
     /// stack is retired.
     waker: WakerSlot,
 }
 
 /// Flag on [`QueueStack`]'s top: the consumer found it empty and sleeps.
-/// Waiters are pointer-aligned, so the bit is never an address's.
+/// Nodes are 16-byte aligned, so the bit is never an address's.
 const PARKED_TAG: usize = 1;
-const _: () = assert!(align_of::<Waiter>() > PARKED_TAG);
+const _: () = assert!(align_of::<Node>() > PARKED_TAG);
 
-/// A waiter's place in a [`QueueStack`]: its parker, for a future in a
-/// `CompletionQueue`.
+/// How many nodes a [`QueueBlock`]'s waiter holds: one allocation of the
+/// waiter, one of its nodes and one of the block per this many pushes.
+/// Two under loom, so that models cross blocks.
+#[cfg(not(forthcoming_loom))]
+pub(crate) const BLOCK_LEN: usize = 32;
+#[cfg(forthcoming_loom)]
+pub(crate) const BLOCK_LEN: usize = 2;
+
+/// The parker of a waiter whose [`BLOCK_LEN`] nodes a `CompletionQueue`
+/// hands out, one per pushed future: a completion notifies the node, which
+/// pushes itself onto the queue's stack.
 #[derive(Debug)]
-pub(crate) struct QueueLink {
-    /// The stack the completion pushes onto; the queue retires it only
-    /// after detaching every waiter that links to it, so it stays alive
-    /// for every thread pinned while it could reach such a waiter.
+pub(crate) struct QueueBlock {
+    /// The stack the completions push onto; the queue retires it only
+    /// after detaching every node that links to it, so it stays alive for
+    /// every thread pinned while it could reach such a node.
     stack: *const QueueStack,
-    /// The waiter pushed before this one (older), while on the stack.
-    next: AtomicPtr<Waiter>,
-    /// Which of the queue's slots holds the future.
-    slot: usize,
+    /// `links[i]`: the stack link of node `i`.
+    links: [QueueLink; BLOCK_LEN],
+    /// How many nodes are linked into a future's list or on the stack, not
+    /// yet taken or detached. Only the queue's owner reads or writes it.
+    outstanding: Cell<usize>,
 }
 
-impl QueueLink {
-    /// A link to `stack` for the future in `slot`.
-    pub(crate) fn new(stack: NonNull<QueueStack>, slot: usize) -> QueueLink {
-        QueueLink {
+/// A node's place in a [`QueueStack`].
+#[derive(Debug)]
+pub(crate) struct QueueLink {
+    /// The node pushed before this one (older), while on the stack.
+    next: AtomicPtr<Node>,
+    /// Which of the queue's slots holds the node's future. Only the
+    /// queue's owner reads or writes it, before the node is linked.
+    slot: Cell<usize>,
+}
+
+impl QueueBlock {
+    /// The block `node`, a queue's node, was handed out from.
+    pub(crate) fn of(node: &Node) -> &QueueBlock {
+        // SAFETY: a queue's node points to its block's waiter, which the
+        // queue retires only once the node is released (taken, detached,
+        // or never linked), after its last use here.
+        let waiter = unsafe { &*node.waiter() };
+        waiter.parker().queue_block().expect("a queue's node")
+    }
+
+    /// A block for `stack`, its nodes not handed out.
+    pub(crate) fn new(stack: NonNull<QueueStack>) -> QueueBlock {
+        QueueBlock {
             stack: stack.as_ptr(),
-            next: AtomicPtr::new(std::ptr::null_mut()),
-            slot,
+            links: std::array::from_fn(|_| QueueLink {
+                next: AtomicPtr::new(std::ptr::null_mut()),
+                slot: Cell::new(0),
+            }),
+            outstanding: Cell::new(0),
         }
     }
 
-    /// Pushes `waiter` (whose parker is this link) onto the stack.
-    pub(crate) fn push(&self, waiter: &Waiter) {
-        // SAFETY: the notifier is pinned and reached `waiter` through a list
+    /// Pushes `node` (one of this block's waiter's) onto the stack.
+    pub(crate) fn push(&self, node: &Node) {
+        // SAFETY: the notifier is pinned and reached `node` through a list
         // it took while pinned, so the queue had not yet retired the stack,
         // which is freed only after this thread unpins. (Only a completion
         // notifies a queue's node: abandonment and link wake-ups notify
         // producers' nodes, and a queue never waits for abandonment.)
-        unsafe { (*self.stack).push(waiter, self) }
+        unsafe { (*self.stack).push(node, &self.links[node.index()]) }
+    }
+
+    /// Records that node `index` holds the future in `slot`, and counts it
+    /// outstanding: the queue's owner, before it links the node.
+    pub(crate) fn hand_out(&self, index: usize, slot: usize) {
+        self.links[index].slot.set(slot);
+        self.outstanding.set(self.outstanding.get() + 1);
+    }
+
+    /// The queue's slot of node `index`.
+    pub(crate) fn slot(&self, index: usize) -> usize {
+        self.links[index].slot.get()
+    }
+
+    /// Counts a node no longer outstanding (taken, detached, or found done
+    /// at its push); returns how many are left.
+    pub(crate) fn release(&self) -> usize {
+        let left = self.outstanding.get() - 1;
+        self.outstanding.set(left);
+        left
+    }
+
+    /// How many nodes are outstanding.
+    pub(crate) fn outstanding(&self) -> usize {
+        self.outstanding.get()
     }
 }
 
@@ -240,10 +306,10 @@ impl QueueStack {
         })))
     }
 
-    /// Pushes `waiter`, whose parker is `link`, waking the consumer if it
+    /// Pushes `node`, whose stack link is `link`, waking the consumer if it
     /// sleeps.
-    fn push(&self, waiter: &Waiter, link: &QueueLink) {
-        let new = std::ptr::from_ref(waiter).cast_mut();
+    fn push(&self, node: &Node, link: &QueueLink) {
+        let new = std::ptr::from_ref(node).cast_mut();
         // ORDERING: Relaxed: the CAS below orders everything.
         let mut top = self.top.load(Relaxed);
         loop {
@@ -262,46 +328,46 @@ impl QueueStack {
         }
     }
 
-    /// Takes every waiter pushed, oldest first: calls `each` with each one's
-    /// slot, in the order they were pushed. Returns whether the consumer was
+    /// Takes every node pushed, oldest first: calls `each` with each one,
+    /// in the order they were pushed. Returns whether the consumer was
     /// asleep (the stack was `PARKED`): a take that is not the consumer's
     /// own then owes it a wake-up, since later pushes find no `PARKED`.
-    pub(crate) fn take(&self, mut each: impl FnMut(usize)) -> bool {
+    pub(crate) fn take(&self, mut each: impl FnMut(&Node)) -> bool {
         // ORDERING: Acquire pairs with the Release of every push it takes.
         let newest = self.top.swap(std::ptr::null_mut(), Acquire);
         let was_parked = newest.addr() & PARKED_TAG != 0;
         let mut cursor = newest.map_addr(|a| a & !PARKED_TAG);
         // Reverse the chain in place: after the swap no pusher touches it.
-        let mut oldest: *mut Waiter = std::ptr::null_mut();
-        // SAFETY: every waiter on the chain was pushed by a completion and
-        // is retired by the queue only once this take hands back its slot
-        // (`each` below), so it is alive.
-        while let Some(waiter) = unsafe { cursor.as_ref() } {
-            let link = waiter.parker().queue_link().expect("a queue's waiter");
+        let mut oldest: *mut Node = std::ptr::null_mut();
+        // SAFETY: every node on the chain was pushed by a completion, and
+        // its block is retired by the queue only once this take hands it
+        // back (`each` below), so it is alive.
+        while let Some(node) = unsafe { cursor.as_ref() } {
+            let link = link_of(node);
             // ORDERING: Relaxed: ordered by the swap's Acquire above, and
             // the consumer alone reads and writes `next` after it.
             cursor = link.next.load(Relaxed);
             link.next.store(oldest, Relaxed);
-            oldest = std::ptr::from_ref(waiter).cast_mut();
+            oldest = std::ptr::from_ref(node).cast_mut();
         }
         let mut cursor = oldest;
-        // SAFETY: as above.
-        while let Some(waiter) = unsafe { cursor.as_ref() } {
-            let link = waiter.parker().queue_link().expect("a queue's waiter");
+        // SAFETY: as above; `each` may retire the node's block, so its link
+        // is read first.
+        while let Some(node) = unsafe { cursor.as_ref() } {
             // ORDERING: Relaxed: written by this thread in the loop above.
-            cursor = link.next.load(Relaxed);
-            each(link.slot);
+            cursor = link_of(node).next.load(Relaxed);
+            each(node);
         }
         was_parked
     }
 
     /// Prepares to sleep, as [`ReadyStack::prepare_sleep`]: `false` if a
-    /// waiter arrived meanwhile, to take instead of sleeping.
+    /// node arrived meanwhile, to take instead of sleeping.
     pub(crate) fn prepare_sleep(&self, waker: &Waker) -> bool {
         self.waker.register(waker);
         let parked = std::ptr::without_provenance_mut(PARKED_TAG);
         // ORDERING: Release publishes the registration to the pusher that
-        // sees `PARKED_TAG`; Acquire on failure: a waiter to take.
+        // sees `PARKED_TAG`; Acquire on failure: a node to take.
         match self
             .top
             .compare_exchange(std::ptr::null_mut(), parked, AcqRel, Acquire)
@@ -320,8 +386,8 @@ impl QueueStack {
     ///
     /// # Safety
     /// `this` comes from [`QueueStack::allocate`], is retired once, after
-    /// every waiter that links to it was detached (so no thread pinning
-    /// from now on can reach it).
+    /// every node that links to it was detached (so no thread pinning from
+    /// now on can reach it).
     pub(crate) unsafe fn retire(this: NonNull<QueueStack>, guard: &Guard) {
         let retired = this.as_ptr();
         // SAFETY: threads pinned earlier hold the epoch back until they

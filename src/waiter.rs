@@ -7,7 +7,7 @@
 use crate::callback::Callback;
 use crate::decision::Decision;
 use crate::list::Node;
-use crate::ready::{QueueLink, ReadyStack};
+use crate::ready::{QueueBlock, ReadyStack};
 use crate::sync::{self, AtomicWaker, Thread, UnsafeCell, thread};
 use crossbeam_epoch::Guard;
 use std::mem::ManuallyDrop;
@@ -32,9 +32,10 @@ pub(crate) enum Parker {
     /// its position (see `ready.rs`). Its decision is `Decision::every`,
     /// which passes every notification, so the push skips it.
     Ready(Box<ReadyStack>),
-    /// A future in a `CompletionQueue`: the notification pushes the waiter
-    /// itself onto the queue's stack (see `ready.rs`).
-    Queued(QueueLink),
+    /// A block of a `CompletionQueue`'s nodes, one per pushed future: each
+    /// notification pushes its node onto the queue's stack (see
+    /// `ready.rs`). Its decision is `Decision::every`.
+    Queued(Box<QueueBlock>),
 }
 
 /// A callback waiting for its future. Invariant: its waiter's one node is
@@ -82,14 +83,14 @@ impl Parker {
     }
 
     /// Wakes the thread or the task, or hands back the callback to run, or
-    /// pushes `index` on the ready stack, or `waiter` (whose parker this
-    /// is) on the queue's. Called once per decision ended, by the notifier
-    /// that ended it; for a ready stack, once per node, by its notifier
-    /// (no decision is asked).
+    /// pushes `index` on the ready stack, or node `index` of `waiter`
+    /// (whose parker this is) on the queue's. Called once per decision
+    /// ended, by the notifier that ended it; for a ready stack or a queue's
+    /// block, once per node, by its notifier (no decision is asked).
     fn wake(&self, waiter: &Waiter, index: usize) -> Option<Callback> {
         match self {
             Parker::Ready(stack) => stack.push(index),
-            Parker::Queued(link) => link.push(waiter),
+            Parker::Queued(block) => block.push(&waiter.nodes()[index]),
             Parker::Thread(thread) => thread.unpark(),
             Parker::Task(slot) => slot.wake(),
             Parker::Callback(slot) => {
@@ -114,10 +115,10 @@ impl Parker {
         }
     }
 
-    /// The waiter's link in a queue's stack, for a future in a queue.
-    pub(crate) fn queue_link(&self) -> Option<&QueueLink> {
+    /// The block, for a waiter whose nodes a queue hands out.
+    pub(crate) fn queue_block(&self) -> Option<&QueueBlock> {
         match self {
-            Parker::Queued(link) => Some(link),
+            Parker::Queued(block) => Some(block),
             _ => None,
         }
     }
@@ -238,7 +239,7 @@ impl Waiter {
         // there: a `Thread`, an `AtomicWaker` that is never dropped (see
         // `Parker::Task` and `WakerSlot`), an empty callback slot (a
         // callback waiter is retired only after its callback was taken
-        // out), or a `QueueLink` (pointers and a number).
+        // out), or a `QueueBlock` (pointers and numbers).
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
         }

@@ -1,6 +1,8 @@
 //! Loom models of `CompletionQueue`'s growing ready stack: a push landing
-//! while completions are being drained, and the queue dropped (unlinking,
-//! retiring its waiters and its stack) while completions push onto it.
+//! while completions are being drained, a full block of nodes retired by
+//! the take of its last node while completions push, and the queue
+//! dropped (unlinking, retiring its blocks and its stack) while
+//! completions push onto it. Under loom a block holds two nodes.
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{CompletionQueue, Timeout, promise};
@@ -29,6 +31,34 @@ fn push_while_draining() {
         queue.push(f1);
         assert_eq!(queue.wait_next().unwrap().get_result(), Ok(&1));
         assert!(queue.wait_next().is_none());
+        completer.join().unwrap();
+    });
+}
+
+#[test]
+fn a_full_block_retires_while_completions_push() {
+    explore(1440, || {
+        let (p0, f0) = promise::<u32, ()>();
+        let (p1, f1) = promise::<u32, ()>();
+        let (_p2, f2) = promise::<u32, ()>();
+        let mut queue = CompletionQueue::new();
+        queue.push(f0);
+        queue.push(f1);
+        // The first block is full: this future's node comes from a second.
+        queue.push(f2);
+        let completer = thread::spawn(move || {
+            p1.set_result(1);
+            p0.set_result(0);
+        });
+        // Taking both nodes of the first block retires it, while the
+        // completer may still be pinned in a push onto the stack.
+        let first = queue.wait_next().unwrap();
+        let second = queue.wait_next().unwrap();
+        assert_eq!((first.get_result(), second.get_result()), (Ok(&1), Ok(&0)));
+        assert_eq!(
+            queue.wait_next_timeout(Duration::ZERO).unwrap_err(),
+            Timeout
+        );
         completer.join().unwrap();
     });
 }
