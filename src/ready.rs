@@ -40,6 +40,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::task::{Wake, Waker};
 
 /// The stack link of `node`, a queue's node.
+#[inline]
 fn link_of(node: &Node) -> &QueueLink {
     &QueueBlock::of(node).links[node.index()]
 }
@@ -241,6 +242,7 @@ pub(crate) struct QueueLink {
 
 impl QueueBlock {
     /// The block `node`, a queue's node, was handed out from.
+    #[inline]
     pub(crate) fn of(node: &Node) -> &QueueBlock {
         // SAFETY: a queue's node points to its block's waiter, which the
         // queue retires only once the node is released (taken, detached,
