@@ -341,6 +341,7 @@ impl<T, E> CompletionQueue<T, E> {
     }
 
     /// The next completed future without sleeping, if any.
+    #[inline(always)]
     fn try_next(&mut self) -> Option<Future<T, E>> {
         if self.ready.is_empty() {
             self.take_ready();
@@ -461,6 +462,7 @@ impl<T, E> Drop for CompletionQueue<T, E> {
 /// Releases `node` (taken, or detached), retiring its block if that was
 /// the last outstanding node of a block that is not `current` (so full),
 /// pinning `guard` if it must.
+#[inline]
 fn release(node: &Node, current: Option<NonNull<Waiter>>, guard: &mut Option<Guard>) {
     let left = QueueBlock::of(node).release();
     // SAFETY: the waiter pointer was set before the node was handed out.
