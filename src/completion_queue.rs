@@ -1,5 +1,5 @@
 //! `CompletionQueue`: an owning, growing set of futures handed back in the
-//! order they complete, one node per future (handed out from blocks of
+//! order they complete, one node per future (handed out from slabs of
 //! them, one waiter each) pushing itself onto a shared lock-free stack (see
 //! `ready.rs`).
 
@@ -7,7 +7,7 @@ use crate::decision::Decision;
 use crate::epoch;
 use crate::future::Future;
 use crate::list::Node;
-use crate::ready::{BLOCK_LEN, QueueBlock, QueueStack, Unparker};
+use crate::ready::{QueueSlab, QueueStack, SLAB_LEN, Unparker};
 use crate::registration::{deadline_after, time_is_up};
 use crate::sync::{self, thread};
 use crate::timeout::Timeout;
@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 /// that are not tasks.
 ///
 /// - [`push`](CompletionQueue::push) adds a future, also between takes.
-/// - [`wait_next`](CompletionQueue::wait_next) blocks until one completes
+/// - [`wait_next`](CompletionQueue::wait_next) slabs until one completes
 ///   and hands it back (`None` once the queue is empty);
 ///   [`wait_next_timeout`](CompletionQueue::wait_next_timeout) and
 ///   [`wait_next_deadline`](CompletionQueue::wait_next_deadline) give up
@@ -43,11 +43,11 @@ use std::time::{Duration, Instant};
 ///   a zero time-out may miss a future another thread is still completing.
 ///
 /// Each pushed future costs one node on the future, handed out from a
-/// block of 32 (three allocations, about 1.7 KB, per block); a completion
+/// slab of 32 (three allocations, about 1.7 KB, per slab); a completion
 /// pushes the node onto the queue's lock-free stack (O(1), no rescan of
-/// the set, no lock) and wakes the consumer only if it sleeps. A block is
+/// the set, no lock) and wakes the consumer only if it sleeps. A slab is
 /// freed once it is used up and each of its futures was handed back, so a
-/// queue that lives for hours holds at most one block per future it holds
+/// queue that lives for hours holds at most one slab per future it holds
 /// (and one being filled), however many went through it. Dropping the
 /// queue unlinks the futures still pending, lock-free.
 ///
@@ -92,10 +92,10 @@ pub struct CompletionQueue<T, E> {
     free: Vec<usize>,
     /// Slots whose futures completed, taken off the stack, oldest first.
     ready: VecDeque<usize>,
-    /// The block the next pushes take their nodes from, and how many of
+    /// The slab the next pushes take their nodes from, and how many of
     /// its nodes were handed out; retired once full and every node
     /// released, or by the drop.
-    block: Option<(NonNull<Waiter>, usize)>,
+    slab: Option<(NonNull<Waiter>, usize)>,
 }
 
 /// A future in the queue.
@@ -108,9 +108,9 @@ struct Entry<T, E> {
 }
 
 // SAFETY: the queue owns its futures (sent with it when they are `Send`) and
-// its blocks, which it alone hands out, detaches and retires; the stack and
-// the blocks are shared with completers only through atomics and a waker
-// slot that only the queue's owner stores into (the blocks' `Cell`s are the
+// its slabs, which it alone hands out, detaches and retires; the stack and
+// the slabs are shared with completers only through atomics and a waker
+// slot that only the queue's owner stores into (the slabs' `Cell`s are the
 // owner's alone, and move with it).
 unsafe impl<T, E> Send for CompletionQueue<T, E> where Future<T, E>: Send {}
 // SAFETY: `&CompletionQueue` only reads the slot counts.
@@ -131,7 +131,7 @@ impl<T, E> CompletionQueue<T, E> {
             slots: Vec::new(),
             free: Vec::new(),
             ready: VecDeque::new(),
-            block: None,
+            slab: None,
         }
     }
 
@@ -177,55 +177,56 @@ impl<T, E> CompletionQueue<T, E> {
             return None;
         }
         let (waiter, index) = self.next_node();
-        // SAFETY: the current block is never retired.
+        // SAFETY: the current slab is never retired.
         let node = &unsafe { waiter.as_ref() }.nodes()[index];
-        let block = QueueBlock::of(node);
+        let slab = QueueSlab::of(node);
         node.set_list(list);
-        block.hand_out(index, slot);
+        slab.hand_out(index, slot);
         // SAFETY: the node was never handed out before and lives in the
-        // block's allocation; the list lives in the future's block, which
+        // slab's allocation; the list lives in the future's block, which
         // the queue keeps alive (the entry holds the future) until the node
         // is taken by the completion or detached in `drop`, before the
-        // block's retirement.
+        // slab's retirement.
         match unsafe { list.push(node) } {
             Ok(()) => Some(NonNull::from(node)),
             Err(_complete) => {
                 // Never linked: released at once.
-                block.release();
+                slab.release();
                 None
             }
         }
     }
 
-    /// The block and index of a node not handed out yet: the next of the
-    /// current block, or the first of a new one (the full one is retired
+    /// The slab and index of a node not handed out yet: the next of the
+    /// current slab, or the first of a new one (the full one is retired
     /// if every node of it was released already).
     fn next_node(&mut self) -> (NonNull<Waiter>, usize) {
-        match &mut self.block {
-            Some((waiter, used)) if *used < BLOCK_LEN => {
+        match &mut self.slab {
+            Some((waiter, used)) if *used < SLAB_LEN => {
                 let index = *used;
                 *used += 1;
                 return (*waiter, index);
             }
             _ => {}
         }
-        if let Some((full, _)) = self.block.take() {
+        if let Some((full, _)) = self.slab.take() {
             let mut guard = None;
-            retire_if_released(full, &mut guard);
+            // SAFETY: the slab was current, so full now and not retired.
+            unsafe { retire_if_released(full, &mut guard) };
             if guard.take().is_some() {
                 epoch::collect_eagerly();
             }
         }
-        let parker = Parker::Queued(Box::new(QueueBlock::new(self.stack)));
-        let nodes = Nodes::collect((0..BLOCK_LEN).map(|index| Node::new(std::ptr::null(), index)));
+        let parker = Parker::Queued(Box::new(QueueSlab::new(self.stack)));
+        let nodes = Nodes::collect((0..SLAB_LEN).map(|index| Node::new(std::ptr::null(), index)));
         let waiter = Waiter::allocate(Decision::every(), parker, nodes);
-        self.block = Some((waiter, 1));
+        self.slab = Some((waiter, 1));
         (waiter, 0)
     }
 
-    /// The current block's waiter, if any.
-    fn current_block(&self) -> Option<NonNull<Waiter>> {
-        self.block.map(|(waiter, _)| waiter)
+    /// The current slab's waiter, if any.
+    fn current_slab(&self) -> Option<NonNull<Waiter>> {
+        self.slab.map(|(waiter, _)| waiter)
     }
 
     /// How many futures were pushed and not yet handed back.
@@ -320,18 +321,21 @@ impl<T, E> CompletionQueue<T, E> {
         unsafe { self.stack.as_ref() }
     }
 
-    /// Moves what completed from the stack to `ready`, retiring each block
+    /// Moves what completed from the stack to `ready`, retiring each slab
     /// whose last node it takes.
     fn take_ready(&mut self) -> bool {
         let mut guard = None;
-        let current = self.current_block();
+        let current = self.current_slab();
         let stack = self.stack();
         let (slots, ready) = (&mut self.slots, &mut self.ready);
         let was_asleep = stack.take(|node| {
-            let slot = QueueBlock::of(node).slot(node.index());
+            let slot = QueueSlab::of(node).slot(node.index());
             let entry = slots[slot].as_mut().expect("a pushed slot is occupied");
             entry.node = None;
-            release(node, current, &mut guard);
+            // SAFETY: handed out by this queue and not released (its entry
+            // held it until now); taken off its list by the completion that
+            // pushed it, and off the stack by this take.
+            unsafe { release(node, current, &mut guard) };
             ready.push_back(slot);
         });
         if guard.take().is_some() {
@@ -427,20 +431,23 @@ impl<T, E> Drop for CompletionQueue<T, E> {
         // Dropped last, unpinned: the task's waker is user code.
         let waker = stack.take_waker();
         let mut guard = Some(epoch::pin());
-        let current = self.block.take().map(|(waiter, _)| waiter);
+        let current = self.slab.take().map(|(waiter, _)| waiter);
         for entry in self.slots.iter_mut().flatten() {
             let Some(node) = entry.node.take() else {
                 continue;
             };
             // SAFETY: handed out in `register` and not released, so its
-            // block is alive.
+            // slab is alive.
             let node = unsafe { node.as_ref() };
             let pinned = guard.as_ref().expect("pinned above");
             // SAFETY: the entry's future keeps the list alive; the queue
             // owns the node, detaches it once, and holds the guard until
-            // its block is retired (now or below).
+            // its slab is retired (now or below).
             unsafe { node.list().detach(node, pinned) };
-            release(node, current, &mut guard);
+            // SAFETY: handed out and not released (its entry held it), and
+            // detached above; `current` is still the current slab, taken
+            // out of the queue so that it is retired once, below.
+            unsafe { release(node, current, &mut guard) };
         }
         let guard = guard.expect("pinned above");
         if let Some(current) = current {
@@ -459,38 +466,52 @@ impl<T, E> Drop for CompletionQueue<T, E> {
     }
 }
 
-/// Releases `node` (taken, or detached), retiring its block if that was
-/// the last outstanding node of a block that is not `current` (so full),
+/// Releases `node` (taken, or detached), retiring its slab if that was
+/// the last outstanding node of a slab that is not `current` (so full),
 /// pinning `guard` if it must.
+///
+/// # Safety
+/// `node` is a node this queue handed out and has not released, no longer
+/// linked anywhere a thread pinning from now on can reach it; `current` is
+/// the queue's current slab.
 #[inline]
-fn release(node: &Node, current: Option<NonNull<Waiter>>, guard: &mut Option<Guard>) {
-    let left = QueueBlock::of(node).release();
+unsafe fn release(node: &Node, current: Option<NonNull<Waiter>>, guard: &mut Option<Guard>) {
+    let left = QueueSlab::of(node).release();
     // SAFETY: the waiter pointer was set before the node was handed out.
     let waiter = unsafe { NonNull::new_unchecked(node.waiter().cast_mut()) };
     if left == 0 && current != Some(waiter) {
-        retire(waiter, guard);
+        // SAFETY: its last outstanding node released (the caller's
+        // guarantee), the slab, full, has none left that can be reached.
+        unsafe { retire(waiter, guard) };
     }
 }
 
-/// Retires the full block of `waiter` if none of its nodes is outstanding.
-fn retire_if_released(waiter: NonNull<Waiter>, guard: &mut Option<Guard>) {
-    // SAFETY: the block is not retired yet (the caller held it as current).
-    let block = unsafe { waiter.as_ref() }.parker().queue_block();
-    if block.expect("a queue's block").outstanding() == 0 {
-        retire(waiter, guard);
+/// Retires the slab of `waiter`, just replaced as the current one, if none
+/// of its nodes is outstanding.
+///
+/// # Safety
+/// `waiter` is a slab of this queue, full and not retired.
+unsafe fn retire_if_released(waiter: NonNull<Waiter>, guard: &mut Option<Guard>) {
+    // SAFETY: the slab is not retired yet (the caller's guarantee).
+    let slab = unsafe { waiter.as_ref() }.parker().queue_slab();
+    if slab.expect("a queue's slab").outstanding() == 0 {
+        // SAFETY: full, and every node of it released.
+        unsafe { retire(waiter, guard) };
     }
 }
 
-/// Retires a full block's `waiter`, every node of it released, pinning
-/// `guard` if it must.
-fn retire(waiter: NonNull<Waiter>, guard: &mut Option<Guard>) {
+/// Retires a slab's `waiter`, pinning `guard` if it must.
+///
+/// # Safety
+/// `waiter` is a slab of this queue that is no longer current, not retired,
+/// and every node of it was released: taken by a completion (and read by
+/// the take), detached, or never linked.
+unsafe fn retire(waiter: NonNull<Waiter>, guard: &mut Option<Guard>) {
     let guard = guard.get_or_insert_with(epoch::pin);
-    // SAFETY: allocated in `next_node`, retired once: a block is retired
-    // when it is full (no longer current) and its last node is released,
-    // or at the switch if all were released already, or by the queue's
-    // drop while current. Every node of it was taken by a completion (and
-    // read by the take), detached, or never linked, so no thread that pins
-    // from now on reaches it.
+    // SAFETY: allocated in `next_node`; no longer current, so no node of it
+    // will be handed out, and every one is released, so no thread that pins
+    // from now on reaches it; retired once, since a slab leaves `current`
+    // once and its count reaches zero once after that.
     unsafe { Waiter::retire(waiter, guard) };
 }
 

@@ -180,7 +180,7 @@
 // Module map, bottom layer first; a module uses only those above it or in
 // its own layer. The one cycle is the data's own, in layer 2: a node (in
 // `list`) points to its waiter, a waiter owns its nodes, and a waiter's
-// parker may be a `ready` stack or a queue's block, whose stack links
+// parker may be a `ready` stack or a queue's slab, whose stack links
 // through nodes.
 //
 //  1. Shims and plain data: `sync` (the loom shim: atomics, cells, parking),

@@ -54,12 +54,11 @@
 
 use crate::callback::Callbacks;
 use crate::state;
-use crate::sync::AtomicPtr;
+use crate::sync::{AtomicPtr, UnsafeCell};
 use crate::trampoline::Walk;
 use crate::unwind::{PanicPayload, keep_first};
 use crate::waiter::Waiter;
 use crossbeam_epoch::Guard;
-use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
@@ -91,13 +90,13 @@ pub(crate) struct Node {
     /// [`Node::attach`] before the node is pushed anywhere.
     waiter: *const Waiter,
     /// The list this node is pushed on; it outlives the waiter's wait.
-    /// Only the waiter's owner reads or writes it (to push and detach the
-    /// node): a queue's node gets its list when the queue hands it out.
-    list: Cell<*const WaitList>,
+    /// Only the waiter's owner touches it (to push and detach the node): a
+    /// queue's node gets its list when the queue hands it out.
+    list: UnsafeCell<*const WaitList>,
     /// The future's index for the waiter: its place among the lists the
     /// waiter registered (for `wait_any`, its input position), for
     /// `as_completed` its input position, for a queue's its place in the
-    /// block.
+    /// slab.
     index: usize,
 }
 
@@ -107,7 +106,7 @@ impl Node {
         Node {
             next: AtomicPtr::new(std::ptr::null_mut()),
             waiter: std::ptr::null(),
-            list: Cell::new(list),
+            list: UnsafeCell::new(list),
             index,
         }
     }
@@ -129,7 +128,9 @@ impl Node {
 
     /// Gives the node its list, for its owner, before pushing it there.
     pub(crate) fn set_list(&self, list: &WaitList) {
-        self.list.set(list);
+        // SAFETY: only the waiter's owner, the caller, touches `list`, and
+        // no reference to it outlives its access.
+        self.list.with_mut(|cell| unsafe { *cell = list });
     }
 
     /// The list this node belongs to.
@@ -138,8 +139,9 @@ impl Node {
     /// The list must still be alive: true while the wait that owns the node
     /// borrows its futures.
     pub(crate) unsafe fn list(&self) -> &WaitList {
-        // SAFETY: the caller guarantees the list outlives this borrow.
-        unsafe { &*self.list.get() }
+        // SAFETY: only the waiter's owner, the caller, touches `list`; the
+        // caller guarantees the list outlives this borrow.
+        self.list.with(|cell| unsafe { &**cell })
     }
 }
 

@@ -30,10 +30,9 @@
 //! `waker_slot.rs` the slot's replacement after a panic).
 
 use crate::list::Node;
-use crate::sync::{AtomicPtr, AtomicUsize, Thread};
+use crate::sync::{AtomicPtr, AtomicUsize, Thread, UnsafeCell};
 use crate::waker_slot::WakerSlot;
 use crossbeam_epoch::Guard;
-use std::cell::Cell;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
@@ -42,7 +41,7 @@ use std::task::{Wake, Waker};
 /// The stack link of `node`, a queue's node.
 #[inline]
 fn link_of(node: &Node) -> &QueueLink {
-    &QueueBlock::of(node).links[node.index()]
+    &QueueSlab::of(node).links[node.index()]
 }
 
 /// Wakes a consumer blocked in a thread: the waker a blocking take
@@ -163,26 +162,26 @@ impl ReadyStack {
 /// A growing ready stack: the lock-free multi-producer, single-consumer
 /// stack of nodes that a `CompletionQueue` takes its completions from,
 /// intrusive over the nodes (each links the next through its
-/// [`QueueLink`]). The queue hands out the nodes of blocks of
-/// [`BLOCK_LEN`] (one waiter each, whose parker is a [`QueueBlock`]), one
+/// [`QueueLink`]). The queue hands out the nodes of slabs of
+/// [`SLAB_LEN`] (one waiter each, whose parker is a [`QueueSlab`]), one
 /// node per pushed future, so the set can grow while the consumer drains it.
 ///
 /// # Protocol
 /// As [`ReadyStack`], with a node's address for a position:
 /// - *Push* (a completer, from `Parker::wake`, pinned): `link.next = top`,
 ///   then CAS the top from `top` to the node. A node is notified once and
-///   handed out once (a block's nodes are never reused: the block is freed
+///   handed out once (a slab's nodes are never reused: the slab is freed
 ///   only through the epoch), so it is pushed at most once, and the push
 ///   is ABA-safe.
 /// - *Take* (the consumer): one swap of the top to null takes the chain;
 ///   the consumer then owns every `next` in it and reverses it in place, so
-///   it hands the futures back oldest first. A block whose every node was
+///   it hands the futures back oldest first. A slab whose every node was
 ///   handed out and taken (or found done, or detached) is retired through
 ///   the epoch (a completer still pinned in its push may read it).
 /// - *Sleep*: register the waker, then CAS the top from null to `PARKED`;
 ///   a push that replaces `PARKED` wakes the waker.
 /// - *Drop* (the queue): take the waker out; then, pinned, detach every
-///   node linked and not taken, retire every block, and retire the stack
+///   node linked and not taken, retire every slab, and retire the stack
 ///   itself through the epoch: a completer pinned before the detach may
 ///   still push onto it.
 ///
@@ -206,28 +205,30 @@ pub(crate) struct QueueStack {
 const PARKED_TAG: usize = 1;
 const _: () = assert!(align_of::<Node>() > PARKED_TAG);
 
-/// How many nodes a [`QueueBlock`]'s waiter holds: one allocation of the
-/// waiter, one of its nodes and one of the block per this many pushes.
-/// Two under loom, so that models cross blocks.
+/// How many nodes a [`QueueSlab`]'s waiter holds: one allocation of the
+/// waiter, one of its nodes and one of the slab per this many pushes.
+/// Two under loom, so that models cross slabs.
 #[cfg(not(forthcoming_loom))]
-pub(crate) const BLOCK_LEN: usize = 32;
+pub(crate) const SLAB_LEN: usize = 32;
 #[cfg(forthcoming_loom)]
-pub(crate) const BLOCK_LEN: usize = 2;
+pub(crate) const SLAB_LEN: usize = 2;
 
-/// The parker of a waiter whose [`BLOCK_LEN`] nodes a `CompletionQueue`
+/// The parker of a waiter whose [`SLAB_LEN`] nodes a `CompletionQueue`
 /// hands out, one per pushed future: a completion notifies the node, which
 /// pushes itself onto the queue's stack.
 #[derive(Debug)]
-pub(crate) struct QueueBlock {
+pub(crate) struct QueueSlab {
     /// The stack the completions push onto; the queue retires it only
     /// after detaching every node that links to it, so it stays alive for
     /// every thread pinned while it could reach such a node.
     stack: *const QueueStack,
     /// `links[i]`: the stack link of node `i`.
-    links: [QueueLink; BLOCK_LEN],
-    /// How many nodes are linked into a future's list or on the stack, not
-    /// yet taken or detached. Only the queue's owner reads or writes it.
-    outstanding: Cell<usize>,
+    links: [QueueLink; SLAB_LEN],
+    /// How many nodes were handed out and not yet released (taken,
+    /// detached, or found done at their push): linked into a future's
+    /// list, in a completer's walk, or on the stack. Only the queue's owner
+    /// touches it.
+    outstanding: UnsafeCell<usize>,
 }
 
 /// A node's place in a [`QueueStack`].
@@ -235,35 +236,36 @@ pub(crate) struct QueueBlock {
 pub(crate) struct QueueLink {
     /// The node pushed before this one (older), while on the stack.
     next: AtomicPtr<Node>,
-    /// Which of the queue's slots holds the node's future. Only the
-    /// queue's owner reads or writes it, before the node is linked.
-    slot: Cell<usize>,
+    /// Which of the queue's slots holds the node's future: written by the
+    /// queue's owner when it hands the node out, read by its take. Only
+    /// the owner touches it.
+    slot: UnsafeCell<usize>,
 }
 
-impl QueueBlock {
-    /// The block `node`, a queue's node, was handed out from.
+impl QueueSlab {
+    /// The slab `node`, a queue's node, was handed out from.
     #[inline]
-    pub(crate) fn of(node: &Node) -> &QueueBlock {
-        // SAFETY: a queue's node points to its block's waiter, which the
+    pub(crate) fn of(node: &Node) -> &QueueSlab {
+        // SAFETY: a queue's node points to its slab's waiter, which the
         // queue retires only once the node is released (taken, detached,
         // or never linked), after its last use here.
         let waiter = unsafe { &*node.waiter() };
-        waiter.parker().queue_block().expect("a queue's node")
+        waiter.parker().queue_slab().expect("a queue's node")
     }
 
-    /// A block for `stack`, its nodes not handed out.
-    pub(crate) fn new(stack: NonNull<QueueStack>) -> QueueBlock {
-        QueueBlock {
+    /// A slab for `stack`, its nodes not handed out.
+    pub(crate) fn new(stack: NonNull<QueueStack>) -> QueueSlab {
+        QueueSlab {
             stack: stack.as_ptr(),
             links: std::array::from_fn(|_| QueueLink {
                 next: AtomicPtr::new(std::ptr::null_mut()),
-                slot: Cell::new(0),
+                slot: UnsafeCell::new(0),
             }),
-            outstanding: Cell::new(0),
+            outstanding: UnsafeCell::new(0),
         }
     }
 
-    /// Pushes `node` (one of this block's waiter's) onto the stack.
+    /// Pushes `node` (one of this slab's waiter's) onto the stack.
     pub(crate) fn push(&self, node: &Node) {
         // SAFETY: the notifier is pinned and reached `node` through a list
         // it took while pinned, so the queue had not yet retired the stack,
@@ -276,26 +278,36 @@ impl QueueBlock {
     /// Records that node `index` holds the future in `slot`, and counts it
     /// outstanding: the queue's owner, before it links the node.
     pub(crate) fn hand_out(&self, index: usize, slot: usize) {
-        self.links[index].slot.set(slot);
-        self.outstanding.set(self.outstanding.get() + 1);
+        // SAFETY: only the queue's owner, the caller, touches a link's
+        // `slot` and `outstanding` (completers use `stack` and the links'
+        // `next`), and no reference to either outlives its access.
+        self.links[index]
+            .slot
+            .with_mut(|cell| unsafe { *cell = slot });
+        // SAFETY: as above.
+        self.outstanding.with_mut(|count| unsafe { *count += 1 });
     }
 
-    /// The queue's slot of node `index`.
+    /// The queue's slot of node `index`, for the queue's owner.
     pub(crate) fn slot(&self, index: usize) -> usize {
-        self.links[index].slot.get()
+        // SAFETY: as in `hand_out`.
+        self.links[index].slot.with(|cell| unsafe { *cell })
     }
 
     /// Counts a node no longer outstanding (taken, detached, or found done
-    /// at its push); returns how many are left.
+    /// at its push), for the queue's owner; returns how many are left.
     pub(crate) fn release(&self) -> usize {
-        let left = self.outstanding.get() - 1;
-        self.outstanding.set(left);
-        left
+        // SAFETY: as in `hand_out`.
+        self.outstanding.with_mut(|count| unsafe {
+            *count -= 1;
+            *count
+        })
     }
 
-    /// How many nodes are outstanding.
+    /// How many nodes are outstanding, for the queue's owner.
     pub(crate) fn outstanding(&self) -> usize {
-        self.outstanding.get()
+        // SAFETY: as in `hand_out`.
+        self.outstanding.with(|count| unsafe { *count })
     }
 }
 
@@ -342,7 +354,7 @@ impl QueueStack {
         // Reverse the chain in place: after the swap no pusher touches it.
         let mut oldest: *mut Node = std::ptr::null_mut();
         // SAFETY: every node on the chain was pushed by a completion, and
-        // its block is retired by the queue only once this take hands it
+        // its slab is retired by the queue only once this take hands it
         // back (`each` below), so it is alive.
         while let Some(node) = unsafe { cursor.as_ref() } {
             let link = link_of(node);
@@ -353,7 +365,7 @@ impl QueueStack {
             oldest = std::ptr::from_ref(node).cast_mut();
         }
         let mut cursor = oldest;
-        // SAFETY: as above; `each` may retire the node's block, so its link
+        // SAFETY: as above; `each` may retire the node's slab, so its link
         // is read first.
         while let Some(node) = unsafe { cursor.as_ref() } {
             // ORDERING: Relaxed: written by this thread in the loop above.

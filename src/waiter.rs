@@ -1,13 +1,14 @@
-//! A waiter: one parker (a thread, a task's waker, or a callback), one
-//! decision word, and one list node per future it waits on, freed through
-//! the epoch once every node is unreachable. A waiter on one future (a
-//! single wait, an await, a callback, a forward, a queue's future) holds
-//! its node inline: one allocation; a group wait's nodes are a second.
+//! A waiter: one parker (a thread, a task's waker, a callback, a ready
+//! stack or a queue's slab), one decision word, and one list node per
+//! future it waits on, freed through the epoch once every node is
+//! unreachable. A waiter on one future (a single wait, an await, a
+//! callback, a forward) holds its node inline: one allocation; a group
+//! wait's nodes, `as_completed`'s and a queue slab's are a second.
 
 use crate::callback::Callback;
 use crate::decision::Decision;
 use crate::list::Node;
-use crate::ready::{QueueBlock, ReadyStack};
+use crate::ready::{QueueSlab, ReadyStack};
 use crate::sync::{self, AtomicWaker, Thread, UnsafeCell, thread};
 use crossbeam_epoch::Guard;
 use std::mem::ManuallyDrop;
@@ -32,10 +33,10 @@ pub(crate) enum Parker {
     /// its position (see `ready.rs`). Its decision is `Decision::every`,
     /// which passes every notification, so the push skips it.
     Ready(Box<ReadyStack>),
-    /// A block of a `CompletionQueue`'s nodes, one per pushed future: each
+    /// A slab of a `CompletionQueue`'s nodes, one per pushed future: each
     /// notification pushes its node onto the queue's stack (see
     /// `ready.rs`). Its decision is `Decision::every`.
-    Queued(Box<QueueBlock>),
+    Queued(Box<QueueSlab>),
 }
 
 /// A callback waiting for its future. Invariant: its waiter's one node is
@@ -86,11 +87,12 @@ impl Parker {
     /// pushes `index` on the ready stack, or node `index` of `waiter`
     /// (whose parker this is) on the queue's. Called once per decision
     /// ended, by the notifier that ended it; for a ready stack or a queue's
-    /// block, once per node, by its notifier (no decision is asked).
+    /// slab, once per node, by its notifier (their decisions pass every
+    /// notification; a ready stack's is not even asked).
     fn wake(&self, waiter: &Waiter, index: usize) -> Option<Callback> {
         match self {
             Parker::Ready(stack) => stack.push(index),
-            Parker::Queued(block) => block.push(&waiter.nodes()[index]),
+            Parker::Queued(slab) => slab.push(&waiter.nodes()[index]),
             Parker::Thread(thread) => thread.unpark(),
             Parker::Task(slot) => slot.wake(),
             Parker::Callback(slot) => {
@@ -115,10 +117,10 @@ impl Parker {
         }
     }
 
-    /// The block, for a waiter whose nodes a queue hands out.
-    pub(crate) fn queue_block(&self) -> Option<&QueueBlock> {
+    /// The slab, for a waiter whose nodes a queue hands out.
+    pub(crate) fn queue_slab(&self) -> Option<&QueueSlab> {
         match self {
-            Parker::Queued(block) => Some(block),
+            Parker::Queued(slab) => Some(slab),
             _ => None,
         }
     }
@@ -239,7 +241,7 @@ impl Waiter {
         // there: a `Thread`, an `AtomicWaker` that is never dropped (see
         // `Parker::Task` and `WakerSlot`), an empty callback slot (a
         // callback waiter is retired only after its callback was taken
-        // out), or a `QueueBlock` (pointers and numbers).
+        // out), or a `QueueSlab` (pointers and numbers).
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
         }

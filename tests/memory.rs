@@ -502,8 +502,8 @@ fn forwards_and_the_cycles_they_close_free_everything() {
 #[test]
 fn a_million_futures_through_one_completion_queue_keep_memory_flat() {
     no_hang("completion queue", || {
-        // Sixteen futures stay pending at every step, so each push links a
-        // registration and each take retires one.
+        // Sixteen futures stay pending at every step, so each slab of nodes
+        // is freed when a take releases its last node.
         let mut queue = forthcoming::CompletionQueue::<u64, ()>::new();
         let mut window = std::collections::VecDeque::new();
         assert_bounded_over(1_000_000, "push, complete one, take one", |i| {
@@ -517,5 +517,47 @@ fn a_million_futures_through_one_completion_queue_keep_memory_flat() {
             }
         });
         assert_eq!(queue.len(), 16);
+    });
+}
+
+#[test]
+fn a_completion_queue_taking_each_future_before_the_next_keeps_memory_flat() {
+    no_hang("completion queue, one at a time", || {
+        // Nothing stays pending: every node of a slab is released by the
+        // time it is used up, so it is freed when the next one is opened.
+        let mut queue = forthcoming::CompletionQueue::<u64, ()>::new();
+        assert_bounded_over(200_000, "push, complete, take", |i| {
+            let (p, f) = promise::<u64, ()>();
+            queue.push(f);
+            p.set_result(i as u64);
+            let done = queue.wait_next().unwrap();
+            assert_eq!(done.get_result(), Ok(&(i as u64)));
+        });
+        assert!(queue.is_empty());
+    });
+}
+
+#[test]
+fn completion_queues_dropped_with_futures_pending_free_every_slab() {
+    no_hang("dropped completion queues", || {
+        assert_bounded("a queue of 40, 10 taken, 20 pending at its drop", |i| {
+            let mut queue = forthcoming::CompletionQueue::<u64, ()>::new();
+            let mut pending = Vec::new();
+            for k in 0..40 {
+                let (p, f) = promise::<u64, ()>();
+                queue.push(f);
+                if k % 2 == 0 {
+                    p.set_result(i as u64);
+                } else {
+                    pending.push(p);
+                }
+            }
+            for _ in 0..10 {
+                assert!(queue.wait_next().unwrap().done());
+            }
+            // Both slabs still hold nodes: the full one and the current.
+            drop(queue);
+            drop(pending);
+        });
     });
 }

@@ -1,8 +1,8 @@
 //! Loom models of `CompletionQueue`'s growing ready stack: a push landing
-//! while completions are being drained, a full block of nodes retired by
+//! while completions are being drained, a full slab of nodes retired by
 //! the take of its last node while completions push, and the queue
-//! dropped (unlinking, retiring its blocks and its stack) while
-//! completions push onto it. Under loom a block holds two nodes.
+//! dropped (unlinking, retiring its slabs and its stack) while
+//! completions push onto it. Under loom a slab holds two nodes.
 #![cfg(forthcoming_loom)]
 
 use forthcoming::{CompletionQueue, Timeout, promise};
@@ -36,7 +36,7 @@ fn push_while_draining() {
 }
 
 #[test]
-fn a_full_block_retires_while_completions_push() {
+fn a_full_slab_retires_while_completions_push() {
     explore(1440, || {
         let (p0, f0) = promise::<u32, ()>();
         let (p1, f1) = promise::<u32, ()>();
@@ -44,13 +44,13 @@ fn a_full_block_retires_while_completions_push() {
         let mut queue = CompletionQueue::new();
         queue.push(f0);
         queue.push(f1);
-        // The first block is full: this future's node comes from a second.
+        // The first slab is full: this future's node comes from a second.
         queue.push(f2);
         let completer = thread::spawn(move || {
             p1.set_result(1);
             p0.set_result(0);
         });
-        // Taking both nodes of the first block retires it, while the
+        // Taking both nodes of the first slab retires it, while the
         // completer may still be pinned in a push onto the stack.
         let first = queue.wait_next().unwrap();
         let second = queue.wait_next().unwrap();
@@ -85,7 +85,7 @@ fn drop_races_completions() {
                 Err(Timeout) => outcomes.reached("timed out"),
                 Ok(None) => panic!("two futures pushed"),
             }
-            // Dropped here: detaches what is pending, retires the waiters
+            // Dropped here: detaches what is pending, retires the slabs
             // and the stack while the completer may still push onto it.
         }
         completer.join().unwrap();
