@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 /// that are not tasks.
 ///
 /// - [`push`](CompletionQueue::push) adds a future, also between takes.
-/// - [`wait_next`](CompletionQueue::wait_next) slabs until one completes
+/// - [`wait_next`](CompletionQueue::wait_next) blocks until one completes
 ///   and hands it back (`None` once the queue is empty);
 ///   [`wait_next_timeout`](CompletionQueue::wait_next_timeout) and
 ///   [`wait_next_deadline`](CompletionQueue::wait_next_deadline) give up
@@ -110,8 +110,9 @@ struct Entry<T, E> {
 // SAFETY: the queue owns its futures (sent with it when they are `Send`) and
 // its slabs, which it alone hands out, detaches and retires; the stack and
 // the slabs are shared with completers only through atomics and a waker
-// slot that only the queue's owner stores into (the slabs' `Cell`s are the
-// owner's alone, and move with it).
+// slot that only the queue's owner stores into (the slabs' owner-only
+// cells are touched by the queue's `&mut self` methods alone, and move with
+// it).
 unsafe impl<T, E> Send for CompletionQueue<T, E> where Future<T, E>: Send {}
 // SAFETY: `&CompletionQueue` only reads the slot counts.
 unsafe impl<T, E> Sync for CompletionQueue<T, E> where Future<T, E>: Sync {}
