@@ -59,7 +59,6 @@ use crate::trampoline::Walk;
 use crate::unwind::{PanicPayload, keep_first};
 use crate::waiter::Waiter;
 use crossbeam_epoch::Guard;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
@@ -213,8 +212,9 @@ impl Wakeups {
     /// no retry: one pass over the taken chain.
     ///
     /// A task's `Waker::wake` is user code and may panic: the pass goes on
-    /// regardless, so every waiter is still woken, and the first panic is
-    /// returned for the caller to resume once its own work is done.
+    /// regardless (each waker runs in [`Walk::run_waker`]), so every waiter
+    /// is still woken, and the first panic is returned for the caller to
+    /// resume once its own work is done.
     /// Callbacks are user code too: they are collected, not run, and their
     /// waiters retired, so the caller runs them once it has unpinned.
     #[inline(always)]
@@ -224,8 +224,8 @@ impl Wakeups {
             taken,
             failed,
         } = self;
-        let mut woken = Woken::default();
-        let walk = Walk::begin();
+        let mut callbacks = Callbacks::default();
+        let mut walk = Walk::begin();
         let mut cursor = taken.head();
         // SAFETY: every node reachable from the taken chain was reachable
         // after `guard` pinned, so its waiter is freed no earlier than
@@ -236,39 +236,35 @@ impl Wakeups {
             if !is_marked(next) {
                 // SAFETY: as above, the waiter outlives `guard`.
                 let waiter = unsafe { &*node.waiter };
-                // Unwind safety: a panic leaves the waiter as a completed
-                // `wake` would (the waker already taken out of its slot).
-                match catch_unwind(AssertUnwindSafe(|| waiter.notify(node.index, failed))) {
-                    Ok(None) => {}
-                    Ok(Some(callback)) => {
-                        woken.callbacks.push(callback);
-                        // SAFETY: `node.waiter` is the pointer the waiter was
-                        // allocated through, set before the node was
-                        // published, so non-null. A callback waiter has no
-                        // owner to detach or retire it: the notifier that
-                        // took its callback retires it, once. Only a
-                        // completion's walk reaches a callback's node (its
-                        // callback holds a future of the block, so no walk
-                        // for abandonment or a link does: `CallbackSlot`'s
-                        // invariant), so the node was in the chain this
-                        // completion's swap took, which no thread pinning
-                        // later can reach, and `next` was read above.
-                        unsafe {
-                            let raw = NonNull::new_unchecked(node.waiter.cast_mut());
-                            Waiter::retire(raw, &guard);
-                        }
+                if let Some(callback) = waiter.notify(node, failed, &mut walk) {
+                    callbacks.push(callback);
+                    // SAFETY: `node.waiter` is the pointer the waiter was
+                    // allocated through, set before the node was
+                    // published, so non-null. A callback waiter has no
+                    // owner to detach or retire it: the notifier that
+                    // took its callback retires it, once. Only a
+                    // completion's walk reaches a callback's node (its
+                    // callback holds a future of the block, so no walk
+                    // for abandonment or a link does: `CallbackSlot`'s
+                    // invariant), so the node was in the chain this
+                    // completion's swap took, which no thread pinning
+                    // later can reach, and `next` was read above.
+                    unsafe {
+                        let raw = NonNull::new_unchecked(node.waiter.cast_mut());
+                        Waiter::retire(raw, &guard);
                     }
-                    // Only the first is resumed; dropping a later one must
-                    // not unwind out of this walk either.
-                    Err(payload) => keep_first(&mut woken.panic, payload),
                 }
             }
             cursor = unmarked(next);
         }
-        woken.queued = walk.finish();
+        let (queued, panic) = walk.finish();
         // Unpin only now: the last waiter woken may be freed from here on.
         drop(guard);
-        woken
+        Woken {
+            panic,
+            callbacks,
+            queued,
+        }
     }
 }
 

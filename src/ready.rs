@@ -84,9 +84,11 @@ impl ReadyStack {
         }
     }
 
-    /// Pushes `index` (pushed at most once), waking the consumer if it
-    /// sleeps.
-    pub(crate) fn push(&self, index: usize) {
+    /// Pushes `index` (pushed at most once). Returns whether the consumer
+    /// sleeps: the caller then owes it [`ReadyStack::wake_consumer`].
+    #[inline]
+    #[must_use = "a sleeping consumer must be woken"]
+    pub(crate) fn push(&self, index: usize) -> bool {
         // ORDERING: Relaxed: the CAS below orders everything.
         let mut top = self.top.load(Relaxed);
         loop {
@@ -99,13 +101,15 @@ impl ReadyStack {
                 .top
                 .compare_exchange_weak(top, index + 1, AcqRel, Relaxed)
             {
-                Ok(_) => break,
+                Ok(_) => return top & PARKED != 0,
                 Err(current) => top = current,
             }
         }
-        if top & PARKED != 0 {
-            self.waker.wake();
-        }
+    }
+
+    /// Wakes the consumer, which a push found asleep.
+    pub(crate) fn wake_consumer(&self) {
+        self.waker.wake();
     }
 
     /// Takes every entry: returns the oldest (`None` if empty), and
@@ -265,14 +269,23 @@ impl QueueSlab {
         }
     }
 
-    /// Pushes `node` (one of this slab's waiter's) onto the stack.
-    pub(crate) fn push(&self, node: &Node) {
+    /// Pushes `node` (one of this slab's waiter's) onto the stack. Returns
+    /// whether the consumer sleeps: the caller then owes it
+    /// [`QueueSlab::wake_consumer`].
+    #[must_use = "a sleeping consumer must be woken"]
+    pub(crate) fn push(&self, node: &Node) -> bool {
         // SAFETY: the notifier is pinned and reached `node` through a list
         // it took while pinned, so the queue had not yet retired the stack,
         // which is freed only after this thread unpins. (Only a completion
         // notifies a queue's node: abandonment and link wake-ups notify
         // producers' nodes, and a queue never waits for abandonment.)
         unsafe { (*self.stack).push(node, &self.links[node.index()]) }
+    }
+
+    /// Wakes the queue's consumer, which a push found asleep.
+    pub(crate) fn wake_consumer(&self) {
+        // SAFETY: as in `push`, which the caller just made.
+        unsafe { (*self.stack).waker.wake() }
     }
 
     /// Records that node `index` holds the future in `slot`, and counts it
@@ -320,9 +333,9 @@ impl QueueStack {
         })))
     }
 
-    /// Pushes `node`, whose stack link is `link`, waking the consumer if it
-    /// sleeps.
-    fn push(&self, node: &Node, link: &QueueLink) {
+    /// Pushes `node`, whose stack link is `link`. Returns whether the
+    /// consumer sleeps.
+    fn push(&self, node: &Node, link: &QueueLink) -> bool {
         let new = std::ptr::from_ref(node).cast_mut();
         // ORDERING: Relaxed: the CAS below orders everything.
         let mut top = self.top.load(Relaxed);
@@ -333,12 +346,9 @@ impl QueueStack {
             // consumer's Acquire swap; Acquire pairs with the Release CAS
             // that set `PARKED_TAG` after registering the waker.
             match self.top.compare_exchange_weak(top, new, AcqRel, Relaxed) {
-                Ok(_) => break,
+                Ok(_) => return top.addr() & PARKED_TAG != 0,
                 Err(current) => top = current,
             }
-        }
-        if top.addr() & PARKED_TAG != 0 {
-            self.waker.wake();
         }
     }
 

@@ -247,11 +247,11 @@ pub(crate) fn register_callback(
     // SAFETY: the node is fresh and lives in the waiter's allocation; once
     // linked it is never detached: the completion takes it with the whole
     // list, and only then is the waiter retired.
-    let Err(state) = (unsafe { list.push(&shared.nodes()[0]) }) else {
+    let Err(_complete) = (unsafe { list.push(&shared.nodes()[0]) }) else {
         return None;
     };
     // Never linked: this thread is its one notifier, so it takes the callback.
-    let callback = shared.notify(0, state.is_failure());
+    let callback = shared.take_unlinked_callback();
     // SAFETY: allocated above, never shared, retired once, here.
     unsafe { Waiter::retire(waiter, &epoch::pin()) };
     epoch::collect_eagerly();

@@ -20,20 +20,22 @@ struct Worklist {
     first_panic: Cell<Option<PanicPayload>>,
 }
 
-/// [`WALK`]: this thread is not walking a list.
+/// [`WALK`]: this thread is not walking a list (or its walk has woken no
+/// task yet).
 const NOT_WALKING: u8 = 0;
-/// [`WALK`]: this thread walks a list, pinned.
+/// [`WALK`]: this thread walks a list, pinned, and has woken a task.
 const WALKING: u8 = 1;
-/// [`WALK`]: this thread walks a list, and callbacks were queued meanwhile.
+/// [`WALK`]: as `WALKING`, and callbacks were queued meanwhile.
 const WALKING_QUEUED: u8 = 2;
 
 #[cfg(not(forthcoming_loom))]
 std::thread_local! {
     /// This thread's worklist.
     static WORKLIST: Worklist = Worklist::default();
-    /// Whether this thread walks a list, pinned, where a task's
-    /// `Waker::wake` (user code) may complete a promise: its callbacks are
-    /// queued then, for the walk's caller to run once unpinned.
+    /// Whether this thread walks a list, pinned, and wakes a task there:
+    /// its `Waker::wake` (user code) may complete a promise, whose
+    /// callbacks are queued then, for the walk's caller to run once
+    /// unpinned.
     static WALK: Cell<u8> = const { Cell::new(NOT_WALKING) };
 }
 
@@ -45,29 +47,63 @@ loom::thread_local! {
     static WALK: Cell<u8> = Cell::new(NOT_WALKING);
 }
 
-/// A walk over a list, pinned, under way on this thread (see [`WALK`]).
+/// A walk over a list, pinned, under way on this thread (see [`WALK`]),
+/// and the user code it ran: the wakers of tasks. The thread is marked
+/// only before the walk's first waker, so a walk that wakes only threads,
+/// ready stacks whose consumer is awake and callbacks (taken, not run)
+/// touches no thread-local and catches nothing.
 #[must_use = "the walk ends when `finish` is called"]
 #[derive(Debug)]
 pub(crate) struct Walk {
-    /// What [`WALK`] said before this walk began.
-    outer: u8,
+    /// What [`WALK`] said before this walk marked the thread; `None` while
+    /// it has not.
+    outer: Option<u8>,
+    /// The first panic of a waker the walk ran.
+    panic: Option<PanicPayload>,
 }
 
 impl Walk {
-    /// Marks this thread as walking a list.
+    /// A walk that has run no user code yet: the thread is not marked.
+    #[inline]
     pub(crate) fn begin() -> Walk {
         Walk {
-            outer: WALK.with(|walk| walk.replace(WALKING)),
+            outer: None,
+            panic: None,
+        }
+    }
+
+    /// Runs `wake`, a task's waker (user code), within the walk: marks the
+    /// thread first if this walk has not yet (so that the callbacks the
+    /// waker makes due are queued for the walk's caller), and catches its
+    /// panic, so that the walk goes on and wakes every other waiter (the
+    /// first panic is kept for the caller to resume).
+    ///
+    /// Unwind safety: every caller takes the waker out of its slot before
+    /// it runs, so a panic leaves the slot as a finished wake does.
+    #[inline]
+    pub(crate) fn run_waker(&mut self, wake: impl FnOnce()) {
+        if self.outer.is_none() {
+            self.outer = Some(WALK.with(|walk| walk.replace(WALKING)));
+        }
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(wake)) {
+            keep_first(&mut self.panic, payload);
         }
     }
 
     /// Ends the walk. Returns whether callbacks were queued during it that
-    /// the caller must run (with [`run`]) once it has unpinned; a walk
-    /// inside another leaves them to the outer one.
-    pub(crate) fn finish(self) -> bool {
-        WALK.with(|walk| {
+    /// the caller must run (with [`run`]) once it has unpinned (a walk
+    /// inside another leaves them to the outer one), and the first panic
+    /// of a waker, for the caller to resume once its own work is done.
+    #[inline]
+    pub(crate) fn finish(self) -> (bool, Option<PanicPayload>) {
+        let Walk { outer, panic } = self;
+        let Some(outer) = outer else {
+            // No waker ran, so nothing was queued.
+            return (false, panic);
+        };
+        let queued = WALK.with(|walk| {
             let queued = walk.get() == WALKING_QUEUED;
-            match self.outer {
+            match outer {
                 NOT_WALKING => {
                     walk.set(NOT_WALKING);
                     queued
@@ -77,7 +113,8 @@ impl Walk {
                     false
                 }
             }
-        })
+        });
+        (queued, panic)
     }
 }
 

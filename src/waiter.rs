@@ -10,6 +10,7 @@ use crate::decision::Decision;
 use crate::list::Node;
 use crate::ready::{QueueSlab, ReadyStack};
 use crate::sync::{self, AtomicWaker, Thread, UnsafeCell, thread};
+use crate::trampoline::Walk;
 use crossbeam_epoch::Guard;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
@@ -35,7 +36,7 @@ pub(crate) enum Parker {
     Ready(Box<ReadyStack>),
     /// A slab of a `CompletionQueue`'s nodes, one per pushed future: each
     /// notification pushes its node onto the queue's stack (see
-    /// `ready.rs`). Its decision is `Decision::every`.
+    /// `ready.rs`). Its decision is `Decision::every`, not asked either.
     Queued(Box<QueueSlab>),
 }
 
@@ -59,6 +60,15 @@ pub(crate) struct CallbackSlot {
 // SAFETY: the callback is `Send`, and by the invariant above only one thread
 // ever reaches the cell after the waiter is shared.
 unsafe impl Sync for CallbackSlot {}
+
+impl CallbackSlot {
+    /// Takes the callback out, for the node's one notifier.
+    fn take(&self) -> Option<Callback> {
+        // SAFETY: the caller is the node's one notifier, so the only one to
+        // reach the cell (the invariant above).
+        self.callback.with_mut(|cell| unsafe { (*cell).take() })
+    }
+}
 
 impl Parker {
     /// A parker for the calling thread.
@@ -84,22 +94,27 @@ impl Parker {
     }
 
     /// Wakes the thread or the task, or hands back the callback to run, or
-    /// pushes `index` on the ready stack, or node `index` of `waiter`
-    /// (whose parker this is) on the queue's. Called once per decision
-    /// ended, by the notifier that ended it; for a ready stack or a queue's
-    /// slab, once per node, by its notifier (their decisions pass every
-    /// notification; a ready stack's is not even asked).
-    fn wake(&self, waiter: &Waiter, index: usize) -> Option<Callback> {
+    /// pushes `node` (its index, for a ready stack) on the consumer's stack.
+    /// Called once per decision ended, by the notifier that ended it; for a
+    /// ready stack or a queue's slab, once per node, by its notifier (their
+    /// decisions pass every notification, and are not asked). A waker (user
+    /// code) runs inside `walk`, the notifier's.
+    #[inline(always)]
+    fn wake(&self, node: &Node, walk: &mut Walk) -> Option<Callback> {
         match self {
-            Parker::Ready(stack) => stack.push(index),
-            Parker::Queued(slab) => slab.push(&waiter.nodes()[index]),
-            Parker::Thread(thread) => thread.unpark(),
-            Parker::Task(slot) => slot.wake(),
-            Parker::Callback(slot) => {
-                // SAFETY: this caller is the node's one notifier, so the
-                // only one to reach the cell (`CallbackSlot`'s invariant).
-                return slot.callback.with_mut(|cell| unsafe { (*cell).take() });
+            Parker::Ready(stack) => {
+                if stack.push(node.index()) {
+                    walk.run_waker(|| stack.wake_consumer());
+                }
             }
+            Parker::Queued(slab) => {
+                if slab.push(node) {
+                    walk.run_waker(|| slab.wake_consumer());
+                }
+            }
+            Parker::Thread(thread) => thread.unpark(),
+            Parker::Task(slot) => walk.run_waker(|| slot.wake()),
+            Parker::Callback(slot) => return slot.take(),
         }
         None
     }
@@ -270,15 +285,29 @@ impl Waiter {
         }
     }
 
-    /// Called by a completer (or by registration) for a node with `index`.
+    /// Called by a walk (a completion's, or one for abandonment or a
+    /// link) for `node`, one of this waiter's; `walk` is that walk.
     /// The caller that ends the decision wakes the parker; if that is a
     /// callback, it is handed back for the caller to run (unpinned).
-    pub(crate) fn notify(&self, index: usize, failed: bool) -> Option<Callback> {
-        // A ready stack's decision passes every notification: not asked.
-        if matches!(self.parker, Parker::Ready(_)) || self.decision.notify(index, failed) {
-            self.parker.wake(self, index)
+    #[inline]
+    pub(crate) fn notify(&self, node: &Node, failed: bool, walk: &mut Walk) -> Option<Callback> {
+        // A ready stack's and a queue slab's decisions pass every
+        // notification: not asked.
+        if matches!(self.parker, Parker::Ready(_) | Parker::Queued(_))
+            || self.decision.notify(node.index(), failed)
+        {
+            self.parker.wake(node, walk)
         } else {
             None
+        }
+    }
+
+    /// Takes the callback out of a callback's waiter whose one node its
+    /// registrar found complete: the registrar is then its one notifier.
+    pub(crate) fn take_unlinked_callback(&self) -> Option<Callback> {
+        match &self.parker {
+            Parker::Callback(slot) => slot.take(),
+            _ => None,
         }
     }
 
@@ -289,7 +318,8 @@ impl Waiter {
     /// woken).
     pub(crate) fn notify_unlinked(&self, index: usize, failed: bool) {
         if let Parker::Ready(stack) = &self.parker {
-            stack.push(index);
+            let asleep = stack.push(index);
+            debug_assert!(!asleep, "nobody sleeps on a stack still registering");
         } else {
             self.decision.notify(index, failed);
         }

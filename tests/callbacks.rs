@@ -304,26 +304,28 @@ fn callbacks_run_after_every_waiting_thread_is_woken() {
     });
 }
 
-#[test]
-fn callbacks_a_waker_makes_due_run_after_the_walk_that_woke_it() {
-    use forthcoming_test_support::poll_with;
-    use std::future::IntoFuture;
-    use std::sync::Mutex;
-    use std::task::{Wake, Waker};
+/// A task waker whose `wake` completes a promise.
+struct CompleteOnWake(std::sync::Mutex<Option<Promise<u32, ()>>>);
 
-    /// A task waker whose `wake` completes a promise.
-    struct CompleteOnWake(Mutex<Option<Promise<u32, ()>>>);
-    impl Wake for CompleteOnWake {
-        fn wake(self: Arc<Self>) {
-            if let Some(promise) = self.0.lock().unwrap().take() {
-                promise.set_result(2);
-            }
+impl std::task::Wake for CompleteOnWake {
+    fn wake(self: Arc<Self>) {
+        if let Some(promise) = self.0.lock().unwrap().take() {
+            promise.set_result(2);
         }
     }
+}
 
-    // The walk over `a`'s list meets the task (newest) before the thread:
-    // a callback run inside the walk would wait for the thread's answer
-    // before the thread is woken, and hang.
+/// Checks that callbacks a task's waker makes due, inside a completion's
+/// walk, run only after the walk: `register` makes a task wait on the
+/// future it is given, with the waker it is given (its first poll
+/// pending), then calls `complete` while the task is still registered.
+///
+/// The walk over the future's list meets the task (newest) before a
+/// blocked thread: a callback run inside the walk would wait for the
+/// thread's answer before the thread is woken, and hang.
+fn callbacks_a_waker_makes_due_run_after_the_walk(
+    register: impl FnOnce(&Future<u32, ()>, &std::task::Waker, &mut dyn FnMut()) + Send + 'static,
+) {
     no_hang("a callback made due inside a walk", || {
         let (pa, fa) = promise::<u32, ()>();
         let (pb, fb) = promise::<u32, ()>();
@@ -335,14 +337,56 @@ fn callbacks_a_waker_makes_due_run_after_the_walk_that_woke_it() {
                 pc.set_result(3);
             })
         });
-        let waker = Waker::from(Arc::new(CompleteOnWake(Mutex::new(Some(pb)))));
-        let mut task = (&fa).into_future();
-        assert!(poll_with(&mut task, &waker).is_pending());
+        let waker =
+            std::task::Waker::from(Arc::new(CompleteOnWake(std::sync::Mutex::new(Some(pb)))));
         let (sent, received) = mpsc::channel();
         fb.add_done_callback(move |_| sent.send(fc.get_result().ok().copied()).unwrap());
-        pa.set_result(1);
+        let mut pa = Some(pa);
+        register(&fa, &waker, &mut || pa.take().unwrap().set_result(1));
         thread.join().unwrap();
         assert_eq!(received.try_recv(), Ok(Some(3)));
+    });
+}
+
+#[test]
+fn callbacks_a_waker_makes_due_run_after_the_walk_that_woke_it() {
+    use forthcoming_test_support::poll_with;
+    use std::future::IntoFuture;
+    callbacks_a_waker_makes_due_run_after_the_walk(|future, waker, complete| {
+        let mut task = future.into_future();
+        assert!(poll_with(&mut task, waker).is_pending());
+        complete();
+    });
+}
+
+#[test]
+fn callbacks_an_as_completed_consumer_s_waker_makes_due_run_after_the_walk() {
+    use futures::Stream;
+    callbacks_a_waker_makes_due_run_after_the_walk(|future, waker, complete| {
+        let mut order = forthcoming::as_completed_async([future]);
+        let mut cx = std::task::Context::from_waker(waker);
+        assert!(
+            std::pin::Pin::new(&mut order)
+                .poll_next(&mut cx)
+                .is_pending()
+        );
+        complete();
+    });
+}
+
+#[test]
+fn callbacks_a_completion_queue_consumer_s_waker_makes_due_run_after_the_walk() {
+    use futures::Stream;
+    callbacks_a_waker_makes_due_run_after_the_walk(|future, waker, complete| {
+        let mut queue = forthcoming::CompletionQueue::new();
+        queue.push(future.clone());
+        let mut cx = std::task::Context::from_waker(waker);
+        assert!(
+            std::pin::Pin::new(&mut queue)
+                .poll_next(&mut cx)
+                .is_pending()
+        );
+        complete();
     });
 }
 
