@@ -19,6 +19,7 @@ use futures::future::select_all;
 use gungraun::{
     Callgrind, EventKind, LibraryBenchmarkConfig, library_benchmark, library_benchmark_group, main,
 };
+use std::borrow::Borrow;
 use std::future::{Future, IntoFuture};
 use std::hint::black_box;
 use std::pin::{Pin, pin};
@@ -448,14 +449,7 @@ mod drain {
     pub(super) fn baseline_futures_kept(n: usize) -> Case {
         Box::new(move || {
             let (promises, futures) = pairs(n);
-            promises
-                .into_iter()
-                .zip(&futures)
-                .map(|(promise, future)| {
-                    promise.set_result(black_box(VALUE));
-                    *future.get_result().unwrap()
-                })
-                .sum()
+            read_each(promises, &futures)
         })
     }
 
@@ -465,15 +459,52 @@ mod drain {
     pub(super) fn baseline_futures_dropped(n: usize) -> Case {
         Box::new(move || {
             let (promises, futures) = pairs(n);
-            promises
-                .into_iter()
-                .zip(futures)
-                .map(|(promise, future)| {
-                    promise.set_result(black_box(VALUE));
-                    *future.get_result().unwrap()
-                })
-                .sum()
+            read_each(promises, futures)
         })
+    }
+
+    /// A probe of the allocator: [`baseline_futures_kept`] with one small
+    /// block allocated after the pairs and freed after the futures, as a
+    /// drain's own allocations are (its last waiter, retired through the
+    /// epoch, outlives the run). glibc then coalesces the futures' freed
+    /// blocks into a free chunk below that block rather than into the
+    /// heap's top, which costs more.
+    pub(super) fn baseline_futures_kept_below_a_block(n: usize) -> Case {
+        Box::new(move || {
+            let (promises, futures) = pairs(n);
+            let block = black_box(Box::new([0u64; 8]));
+            let sum = read_each(promises, &futures);
+            drop(futures);
+            drop(block);
+            sum
+        })
+    }
+
+    /// The same probe for [`baseline_futures_dropped`].
+    pub(super) fn baseline_futures_dropped_below_a_block(n: usize) -> Case {
+        Box::new(move || {
+            let (promises, futures) = pairs(n);
+            let block = black_box(Box::new([0u64; 8]));
+            let sum = read_each(promises, futures);
+            drop(block);
+            sum
+        })
+    }
+
+    /// Completes each promise, then reads its future, in order; `futures`
+    /// yields each by reference (kept) or by value (dropped after its read).
+    fn read_each<F: Borrow<forthcoming::Future<u64, ()>>>(
+        promises: Vec<forthcoming::Promise<u64, ()>>,
+        futures: impl IntoIterator<Item = F>,
+    ) -> u64 {
+        promises
+            .into_iter()
+            .zip(futures)
+            .map(|(promise, future)| {
+                promise.set_result(black_box(VALUE));
+                *future.borrow().get_result().unwrap()
+            })
+            .sum()
     }
 
     /// A channel as the completion queue: send a value, receive it.
@@ -603,7 +634,12 @@ fn is_abandoned(case: Case) -> Case {
 #[bench::forthcoming_wait_any(drain::forthcoming_wait_any, DRAINED)]
 #[bench::forthcoming_wait_any_registered(drain::forthcoming_wait_any_registered, DRAINED)]
 #[bench::baseline_futures_kept(drain::baseline_futures_kept, DRAINED)]
+#[bench::baseline_futures_kept_below_a_block(drain::baseline_futures_kept_below_a_block, DRAINED)]
 #[bench::baseline_futures_dropped(drain::baseline_futures_dropped, DRAINED)]
+#[bench::baseline_futures_dropped_below_a_block(
+    drain::baseline_futures_dropped_below_a_block,
+    DRAINED
+)]
 #[bench::crossbeam_unbounded(drain::crossbeam_unbounded, DRAINED)]
 fn drain_in_completion_order(case: Case) -> Case {
     run(case)
