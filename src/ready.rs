@@ -33,16 +33,11 @@ use crate::list::Node;
 use crate::sync::{AtomicPtr, AtomicUsize, Thread, UnsafeCell};
 use crate::waker_slot::WakerSlot;
 use crossbeam_epoch::Guard;
+use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::task::{Wake, Waker};
-
-/// The stack link of `node`, a queue's node.
-#[inline]
-fn link_of(node: &Node) -> &QueueLink {
-    &QueueSlab::of(node).links[node.index()]
-}
 
 /// Wakes a consumer blocked in a thread: the waker a blocking take
 /// registers on a ready stack.
@@ -174,8 +169,9 @@ impl ReadyStack {
 ///   only through the epoch), so it is pushed at most once, and the push
 ///   is ABA-safe.
 /// - *Take* (the consumer): one swap of the top to null takes the chain;
-///   the consumer then owns every `next` in it and reverses it in place, so
-///   it hands the futures back oldest first. A slab whose every node was
+///   the consumer then owns every `next` in it and, if it holds more than
+///   one node, reverses it in place, so it hands the futures back oldest
+///   first. A slab whose every node was
 ///   handed out and taken (or found done, or detached) is retired through
 ///   the epoch (a completer still pinned in its push may read it).
 /// - *Sleep*: register the waker, then CAS the top from null to `PARKED`;
@@ -212,6 +208,11 @@ const _: () = assert!(align_of::<Node>() > PARKED_TAG);
 pub(crate) const SLAB_LEN: usize = 32;
 #[cfg(forthcoming_loom)]
 pub(crate) const SLAB_LEN: usize = 2;
+const _: () = assert!(SLAB_LEN <= u32::BITS as usize);
+
+/// A queue's future held in a [`QueueLink`], its type erased: the slab is
+/// not generic, and a future is one pointer ([`QueueSlab::hold`] checks).
+type Held = MaybeUninit<*const ()>;
 
 /// The parker of a waiter whose [`SLAB_LEN`] nodes a `CompletionQueue`
 /// hands out, one per pushed future: a completion notifies the node, which
@@ -224,11 +225,14 @@ pub(crate) struct QueueSlab {
     stack: *const QueueStack,
     /// `links[i]`: the stack link of node `i`.
     links: [QueueLink; SLAB_LEN],
-    /// How many nodes were handed out and not yet released (taken,
-    /// detached, or found done at their push): linked into a future's
-    /// list, in a completer's walk, or on the stack. Only the queue's owner
-    /// touches it.
-    outstanding: UnsafeCell<usize>,
+    /// Bit `i` set: node `i` is outstanding, its link holding its future:
+    /// linked into the future's list, in a completer's walk, or on the
+    /// stack. Set once the node is linked, cleared when it is released
+    /// (taken, or detached). Only the queue's owner touches it.
+    outstanding: UnsafeCell<u32>,
+    /// Where the queue's list of live slabs holds this one. Only the
+    /// queue's owner touches it.
+    position: UnsafeCell<usize>,
 }
 
 /// A node's place in a [`QueueStack`].
@@ -236,10 +240,10 @@ pub(crate) struct QueueSlab {
 pub(crate) struct QueueLink {
     /// The node pushed before this one (older), while on the stack.
     next: AtomicPtr<Node>,
-    /// Which of the queue's slots holds the node's future: written by the
-    /// queue's owner when it hands the node out, read by its take. Only
-    /// the owner touches it.
-    slot: UnsafeCell<usize>,
+    /// The node's future while the node is outstanding (uninitialised
+    /// otherwise): written by the queue's owner once it linked the node,
+    /// moved out by its take or its drop. Only the owner touches it.
+    future: UnsafeCell<Held>,
 }
 
 impl QueueSlab {
@@ -253,15 +257,17 @@ impl QueueSlab {
         waiter.parker().queue_slab().expect("a queue's node")
     }
 
-    /// A slab for `stack`, its nodes not handed out.
-    pub(crate) fn new(stack: NonNull<QueueStack>) -> QueueSlab {
+    /// A slab for `stack`, its nodes not handed out, held at `position`
+    /// of the queue's live slabs.
+    pub(crate) fn new(stack: NonNull<QueueStack>, position: usize) -> QueueSlab {
         QueueSlab {
             stack: stack.as_ptr(),
             links: std::array::from_fn(|_| QueueLink {
                 next: AtomicPtr::new(std::ptr::null_mut()),
-                slot: UnsafeCell::new(0),
+                future: UnsafeCell::new(MaybeUninit::uninit()),
             }),
             outstanding: UnsafeCell::new(0),
+            position: UnsafeCell::new(position),
         }
     }
 
@@ -275,39 +281,78 @@ impl QueueSlab {
         unsafe { (*self.stack).push(node, &self.links[node.index()]) }
     }
 
-    /// Records that node `index` holds the future in `slot`, and counts it
-    /// outstanding: the queue's owner, before it links the node.
-    pub(crate) fn hand_out(&self, index: usize, slot: usize) {
+    /// Holds `future` in node `index`'s link, and counts the node
+    /// outstanding: the queue's owner, once it linked the node.
+    ///
+    /// # Safety
+    /// Node `index` is not outstanding, and `F` is the queue's future type
+    /// (every node of a slab holds the same type).
+    pub(crate) unsafe fn hold<F>(&self, index: usize, future: F) {
+        const {
+            assert!(size_of::<F>() == size_of::<Held>() && align_of::<F>() <= align_of::<Held>());
+        }
         // SAFETY: only the queue's owner, the caller, touches a link's
-        // `slot` and `outstanding` (completers use `stack` and the links'
-        // `next`), and no reference to either outlives its access.
+        // `future` and the slab's `outstanding` and `position` (completers
+        // use `stack` and the links' `next`), and no reference to either
+        // outlives its access; the cell is as large and as aligned as `F`
+        // (checked above), and holds no future (the caller's guarantee).
         self.links[index]
-            .slot
-            .with_mut(|cell| unsafe { *cell = slot });
+            .future
+            .with_mut(|cell| unsafe { cell.cast::<F>().write(future) });
         // SAFETY: as above.
-        self.outstanding.with_mut(|count| unsafe { *count += 1 });
+        self.outstanding
+            .with_mut(|mask| unsafe { *mask |= 1 << index });
     }
 
-    /// The queue's slot of node `index`, for the queue's owner.
-    pub(crate) fn slot(&self, index: usize) -> usize {
-        // SAFETY: as in `hand_out`.
-        self.links[index].slot.with(|cell| unsafe { *cell })
+    /// Moves node `index`'s future out and counts the node released (taken
+    /// off the stack, or detached): the queue's owner. Returns the future
+    /// and whether no node of the slab is outstanding any more.
+    ///
+    /// # Safety
+    /// Node `index` is outstanding, holding an `F` (see [`QueueSlab::hold`]).
+    pub(crate) unsafe fn release<F>(&self, index: usize) -> (F, bool) {
+        // SAFETY: as in `hold`; the cell holds an `F` (the caller's
+        // guarantee), moved out once: the node is counted released below.
+        let future = self.links[index]
+            .future
+            .with(|cell| unsafe { cell.cast::<F>().read() });
+        // SAFETY: as in `hold`.
+        let left = self.outstanding.with_mut(|mask| unsafe {
+            *mask &= !(1 << index);
+            *mask
+        });
+        (future, left == 0)
     }
 
-    /// Counts a node no longer outstanding (taken, detached, or found done
-    /// at its push), for the queue's owner; returns how many are left.
-    pub(crate) fn release(&self) -> usize {
-        // SAFETY: as in `hand_out`.
-        self.outstanding.with_mut(|count| unsafe {
-            *count -= 1;
-            *count
+    /// The outstanding nodes' indices, in order, as they are now: the
+    /// queue's owner.
+    pub(crate) fn outstanding(&self) -> impl Iterator<Item = usize> {
+        // SAFETY: as in `hold`.
+        let mut mask = self.outstanding.with(|mask| unsafe { *mask });
+        std::iter::from_fn(move || {
+            let index = mask.trailing_zeros() as usize;
+            mask &= mask.checked_sub(1)?;
+            Some(index)
         })
     }
 
-    /// How many nodes are outstanding, for the queue's owner.
-    pub(crate) fn outstanding(&self) -> usize {
-        // SAFETY: as in `hand_out`.
-        self.outstanding.with(|count| unsafe { *count })
+    /// Whether no node of the slab is outstanding: the queue's owner.
+    pub(crate) fn is_released(&self) -> bool {
+        // SAFETY: as in `hold`.
+        self.outstanding.with(|mask| unsafe { *mask == 0 })
+    }
+
+    /// Where the queue's list of live slabs holds this one.
+    pub(crate) fn position(&self) -> usize {
+        // SAFETY: as in `hold`.
+        self.position.with(|position| unsafe { *position })
+    }
+
+    /// Records that the queue's list of live slabs moved this one to
+    /// `position`.
+    pub(crate) fn move_to(&self, position: usize) {
+        // SAFETY: as in `hold`.
+        self.position.with_mut(|cell| unsafe { *cell = position });
     }
 }
 
@@ -342,37 +387,65 @@ impl QueueStack {
         }
     }
 
-    /// Takes every node pushed, oldest first: calls `each` with each one,
-    /// in the order they were pushed. Returns whether the consumer was
-    /// asleep (the stack was `PARKED`): a take that is not the consumer's
-    /// own then owes it a wake-up, since later pushes find no `PARKED`.
-    pub(crate) fn take(&self, mut each: impl FnMut(&Node)) -> bool {
+    /// Takes every node pushed, oldest first: calls `each` with each one
+    /// and its slab, in the order they were pushed. Returns whether the
+    /// consumer was asleep (the stack was `PARKED`): a take that is not the
+    /// consumer's own then owes it a wake-up, since later pushes find no
+    /// `PARKED`.
+    #[inline]
+    pub(crate) fn take(&self, mut each: impl FnMut(&Node, &QueueSlab)) -> bool {
         // ORDERING: Acquire pairs with the Release of every push it takes.
         let newest = self.top.swap(std::ptr::null_mut(), Acquire);
         let was_parked = newest.addr() & PARKED_TAG != 0;
-        let mut cursor = newest.map_addr(|a| a & !PARKED_TAG);
-        // Reverse the chain in place: after the swap no pusher touches it.
-        let mut oldest: *mut Node = std::ptr::null_mut();
+        let newest = newest.map_addr(|a| a & !PARKED_TAG);
         // SAFETY: every node on the chain was pushed by a completion, and
         // its slab is retired by the queue only once this take hands it
-        // back (`each` below), so it is alive.
-        while let Some(node) = unsafe { cursor.as_ref() } {
-            let link = link_of(node);
+        // back (`each`), so it is alive.
+        if let Some(node) = unsafe { newest.as_ref() } {
+            let slab = QueueSlab::of(node);
             // ORDERING: Relaxed: ordered by the swap's Acquire above, and
+            // the consumer alone reads and writes `next` after it.
+            let older = slab.links[node.index()].next.load(Relaxed);
+            if older.is_null() {
+                each(node, slab);
+            } else {
+                Self::take_chain(node, older, each);
+            }
+        }
+        was_parked
+    }
+
+    /// The rest of a take of more than one node: `newest`, whose link
+    /// names `older`, and the chain from `older`, handed to `each` oldest
+    /// first. Out of line, so a take of one node carries no loop.
+    #[inline(never)]
+    fn take_chain(newest: &Node, older: *mut Node, mut each: impl FnMut(&Node, &QueueSlab)) {
+        // Reverse the chain in place: after the swap no pusher touches it.
+        let mut cursor = older;
+        let mut oldest = std::ptr::from_ref(newest).cast_mut();
+        // ORDERING: Relaxed: the take's; the newest link now ends the
+        // reversed chain.
+        QueueSlab::of(newest).links[newest.index()]
+            .next
+            .store(std::ptr::null_mut(), Relaxed);
+        // SAFETY: as in `take`.
+        while let Some(node) = unsafe { cursor.as_ref() } {
+            let link = &QueueSlab::of(node).links[node.index()];
+            // ORDERING: Relaxed: ordered by the take's Acquire swap, and
             // the consumer alone reads and writes `next` after it.
             cursor = link.next.load(Relaxed);
             link.next.store(oldest, Relaxed);
             oldest = std::ptr::from_ref(node).cast_mut();
         }
         let mut cursor = oldest;
-        // SAFETY: as above; `each` may retire the node's slab, so its link
-        // is read first.
+        // SAFETY: as in `take`; `each` may retire the node's slab, so its
+        // link is read first.
         while let Some(node) = unsafe { cursor.as_ref() } {
+            let slab = QueueSlab::of(node);
             // ORDERING: Relaxed: written by this thread in the loop above.
-            cursor = link_of(node).next.load(Relaxed);
-            each(node);
+            cursor = slab.links[node.index()].next.load(Relaxed);
+            each(node, slab);
         }
-        was_parked
     }
 
     /// Prepares to sleep, as [`ReadyStack::prepare_sleep`]: `false` if a
