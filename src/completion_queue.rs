@@ -425,17 +425,24 @@ impl<T, E> Drop for CompletionQueue<T, E> {
 
 impl Slabs {
     /// The slab and index of a node not handed out yet: the next of the
-    /// current slab, or the first of a new one for `stack` (the full one
-    /// is retired if every node of it was released already).
+    /// current slab, or the first of a new one for `stack`.
+    #[inline(always)]
     fn next_node(&mut self, stack: NonNull<QueueStack>) -> (NonNull<Waiter>, usize) {
         match &mut self.current {
             Some((waiter, used)) if *used < SLAB_LEN => {
                 let index = *used;
                 *used += 1;
-                return (*waiter, index);
+                (*waiter, index)
             }
-            _ => {}
+            _ => self.start_slab(stack),
         }
+    }
+
+    /// Makes a new slab for `stack` current, and hands out its first node;
+    /// the full one it replaces is retired if every node of it was
+    /// released already. Out of line: once per [`SLAB_LEN`] pushes.
+    #[inline(never)]
+    fn start_slab(&mut self, stack: NonNull<QueueStack>) -> (NonNull<Waiter>, usize) {
         if let Some((full, _)) = self.current.take() {
             // SAFETY: the slab was current, so live.
             let slab = unsafe { full.as_ref() }.parker().queue_slab();
@@ -467,7 +474,8 @@ impl Slabs {
     ) -> bool {
         let mut guard = None;
         let current = self.current.map(|(waiter, _)| waiter);
-        let was_asleep = stack.take(|node, slab| {
+        let (was_asleep, taken) = stack.take();
+        for (node, slab) in taken {
             // SAFETY: handed out by this queue and outstanding (it held the
             // future until now); taken off its list by the completion that
             // pushed it, and off the stack by this take.
@@ -482,7 +490,7 @@ impl Slabs {
                 unsafe { self.retire(waiter, &mut guard) };
             }
             each(future);
-        });
+        }
         if guard.take().is_some() {
             epoch::collect_eagerly();
         }

@@ -33,11 +33,18 @@ use crate::list::Node;
 use crate::sync::{AtomicPtr, AtomicUsize, Thread, UnsafeCell};
 use crate::waker_slot::WakerSlot;
 use crossbeam_epoch::Guard;
+use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::task::{Wake, Waker};
+
+/// The stack link of `node`, a queue's node.
+#[inline]
+fn link_of(node: &Node) -> &QueueLink {
+    &QueueSlab::of(node).links[node.index()]
+}
 
 /// Wakes a consumer blocked in a thread: the waker a blocking take
 /// registers on a ready stack.
@@ -194,6 +201,36 @@ pub(crate) struct QueueStack {
     /// The consumer's waker, as [`ReadyStack`]'s: taken out before the
     /// stack is retired.
     waker: WakerSlot,
+}
+
+/// The nodes a [`QueueStack::take`] took, oldest first, each with its
+/// slab. The consumer may retire a node's slab once it has the node: the
+/// node's link was read by then.
+#[derive(Debug)]
+pub(crate) struct Taken<'s> {
+    /// The oldest node not handed over yet (null: none), whose `next`
+    /// names the node pushed after it.
+    oldest: *mut Node,
+    /// Taken from this stack.
+    _stack: PhantomData<&'s QueueStack>,
+}
+
+impl<'s> Iterator for Taken<'s> {
+    type Item = (&'s Node, &'s QueueSlab);
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'s Node, &'s QueueSlab)> {
+        // SAFETY: every node taken was pushed by a completion, and its slab
+        // is retired by the queue only once the node is handed over, after
+        // its link is read here; it is freed only once the queue unpins,
+        // after its last use of the node.
+        let node = unsafe { self.oldest.as_ref() }?;
+        let slab = QueueSlab::of(node);
+        // ORDERING: Relaxed: ordered by the take's Acquire swap, or written
+        // by this thread as it reversed the chain.
+        self.oldest = slab.links[node.index()].next.load(Relaxed);
+        Some((node, slab))
+    }
 }
 
 /// Flag on [`QueueStack`]'s top: the consumer found it empty and sleeps.
@@ -387,65 +424,49 @@ impl QueueStack {
         }
     }
 
-    /// Takes every node pushed, oldest first: calls `each` with each one
-    /// and its slab, in the order they were pushed. Returns whether the
-    /// consumer was asleep (the stack was `PARKED`): a take that is not the
-    /// consumer's own then owes it a wake-up, since later pushes find no
-    /// `PARKED`.
+    /// Takes every node pushed. Returns whether the consumer was asleep
+    /// (the stack was `PARKED`): a take that is not the consumer's own then
+    /// owes it a wake-up, since later pushes find no `PARKED`; and the
+    /// nodes, in the order they were pushed.
     #[inline]
-    pub(crate) fn take(&self, mut each: impl FnMut(&Node, &QueueSlab)) -> bool {
+    pub(crate) fn take(&self) -> (bool, Taken<'_>) {
         // ORDERING: Acquire pairs with the Release of every push it takes.
         let newest = self.top.swap(std::ptr::null_mut(), Acquire);
         let was_parked = newest.addr() & PARKED_TAG != 0;
         let newest = newest.map_addr(|a| a & !PARKED_TAG);
         // SAFETY: every node on the chain was pushed by a completion, and
-        // its slab is retired by the queue only once this take hands it
-        // back (`each`), so it is alive.
-        if let Some(node) = unsafe { newest.as_ref() } {
-            let slab = QueueSlab::of(node);
+        // its slab is retired by the queue only once this take hands the
+        // node back, so it is alive.
+        let oldest = match unsafe { newest.as_ref() } {
             // ORDERING: Relaxed: ordered by the swap's Acquire above, and
             // the consumer alone reads and writes `next` after it.
-            let older = slab.links[node.index()].next.load(Relaxed);
-            if older.is_null() {
-                each(node, slab);
-            } else {
-                Self::take_chain(node, older, each);
-            }
-        }
-        was_parked
+            Some(node) if !link_of(node).next.load(Relaxed).is_null() => Self::reverse(newest),
+            _ => newest,
+        };
+        let taken = Taken {
+            oldest,
+            _stack: PhantomData,
+        };
+        (was_parked, taken)
     }
 
-    /// The rest of a take of more than one node: `newest`, whose link
-    /// names `older`, and the chain from `older`, handed to `each` oldest
-    /// first. Out of line, so a take of one node carries no loop.
+    /// Reverses a taken chain of more than one node in place, so that each
+    /// `next` names the node pushed after it; returns the oldest. Out of
+    /// line: a chain of one needs nothing.
     #[inline(never)]
-    fn take_chain(newest: &Node, older: *mut Node, mut each: impl FnMut(&Node, &QueueSlab)) {
-        // Reverse the chain in place: after the swap no pusher touches it.
-        let mut cursor = older;
-        let mut oldest = std::ptr::from_ref(newest).cast_mut();
-        // ORDERING: Relaxed: the take's; the newest link now ends the
-        // reversed chain.
-        QueueSlab::of(newest).links[newest.index()]
-            .next
-            .store(std::ptr::null_mut(), Relaxed);
+    fn reverse(newest: *mut Node) -> *mut Node {
+        let mut cursor = newest;
+        let mut newer: *mut Node = std::ptr::null_mut();
         // SAFETY: as in `take`.
         while let Some(node) = unsafe { cursor.as_ref() } {
-            let link = &QueueSlab::of(node).links[node.index()];
+            let link = link_of(node);
             // ORDERING: Relaxed: ordered by the take's Acquire swap, and
             // the consumer alone reads and writes `next` after it.
             cursor = link.next.load(Relaxed);
-            link.next.store(oldest, Relaxed);
-            oldest = std::ptr::from_ref(node).cast_mut();
+            link.next.store(newer, Relaxed);
+            newer = std::ptr::from_ref(node).cast_mut();
         }
-        let mut cursor = oldest;
-        // SAFETY: as in `take`; `each` may retire the node's slab, so its
-        // link is read first.
-        while let Some(node) = unsafe { cursor.as_ref() } {
-            let slab = QueueSlab::of(node);
-            // ORDERING: Relaxed: written by this thread in the loop above.
-            cursor = slab.links[node.index()].next.load(Relaxed);
-            each(node, slab);
-        }
+        newer
     }
 
     /// Prepares to sleep, as [`ReadyStack::prepare_sleep`]: `false` if a
