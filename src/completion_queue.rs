@@ -46,10 +46,11 @@ use std::time::{Duration, Instant};
 /// slab of 32 (three allocations, about 1.7 KB, per slab); a completion
 /// pushes the node onto the queue's lock-free stack (O(1), no rescan of
 /// the set, no lock) and wakes the consumer only if it sleeps. A slab is
-/// freed once it is used up and each of its futures was handed back, so a
-/// queue that lives for hours holds at most one slab per future it holds
-/// (and one being filled), however many went through it. Dropping the
-/// queue unlinks the futures still pending, lock-free.
+/// freed once it is used up and each of its futures was handed back (eight
+/// such slabs at a time), so a queue that lives for hours holds at most
+/// one slab per future it holds (and one being filled, and seven waiting
+/// to be freed), however many went through it. Dropping the queue unlinks
+/// the futures still pending, lock-free.
 ///
 /// `Send` (for futures that are) and `Unpin`.
 ///
@@ -102,10 +103,22 @@ struct Slabs {
     /// its nodes were handed out; retired once full and every node
     /// released, or by the drop.
     current: Option<(NonNull<Waiter>, usize)>,
-    /// Every slab not retired, the current one included, each at the
+    /// Every slab not released, the current one included, each at the
     /// position its [`QueueSlab`] records.
     live: Vec<NonNull<Waiter>>,
+    /// Slabs no longer current whose every node was released (taken by a
+    /// completion and read by the take, detached, or never linked), not
+    /// retired yet: retired together, [`RETIRE_BATCH`] at a time, so that
+    /// the epoch keeps one deferred function per batch.
+    released: Vec<NonNull<Waiter>>,
 }
+
+/// How many released slabs are retired together. One under loom, so that
+/// models free a slab as soon as the queue may.
+#[cfg(not(forthcoming_loom))]
+const RETIRE_BATCH: usize = 8;
+#[cfg(forthcoming_loom)]
+const RETIRE_BATCH: usize = 1;
 
 // SAFETY: the queue owns its futures (sent with it when they are `Send`,
 // some held in its slabs' links) and its slabs, which it alone hands out,
@@ -132,6 +145,7 @@ impl<T, E> CompletionQueue<T, E> {
             slabs: Slabs {
                 current: None,
                 live: Vec::new(),
+                released: Vec::new(),
             },
             ready: VecDeque::new(),
             len: 0,
@@ -406,12 +420,11 @@ impl<T, E> Drop for CompletionQueue<T, E> {
                 // SAFETY: outstanding, so holding the queue's future.
                 held.push(unsafe { slab.release(index) }.0);
             }
-            // SAFETY: allocated in `next_node`, live so not retired, and
-            // every node of it handed out is released now (taken, never
-            // linked, or detached above), so no thread that pins from now
-            // on reaches it; retired once, as `drain` forgets it.
-            unsafe { Waiter::retire(waiter, &guard) };
+            // Every node of it is released now (taken, never linked, or
+            // detached above), and it is no longer current.
+            self.slabs.released.push(waiter);
         }
+        self.slabs.retire_released(&guard);
         // SAFETY: allocated in `new`, retired once, here, after every node
         // that links to it was detached.
         unsafe { QueueStack::retire(self.stack, &guard) };
@@ -497,8 +510,8 @@ impl Slabs {
         was_asleep
     }
 
-    /// Retires the slab of `waiter`, pinning `guard` if it must, and
-    /// forgets it.
+    /// Moves the slab of `waiter` from `live` to `released`, and retires
+    /// the released slabs if they make a batch, pinning `guard` if it must.
     ///
     /// # Safety
     /// `waiter` is a live slab that is no longer current, and every node of
@@ -514,12 +527,36 @@ impl Slabs {
             let slab = unsafe { moved.as_ref() }.parker().queue_slab();
             slab.expect("a queue's slab").move_to(position);
         }
-        let guard = guard.get_or_insert_with(epoch::pin);
-        // SAFETY: allocated in `next_node`; no longer current, so no node
-        // of it will be handed out, and every one is released, so no
-        // thread that pins from now on reaches it; retired once, since it
-        // leaves `live` here.
-        unsafe { Waiter::retire(waiter, guard) };
+        // Released (the caller's guarantee), and in `released` once, since
+        // it leaves `live` here.
+        self.released.push(waiter);
+        if self.released.len() == RETIRE_BATCH {
+            self.retire_released(guard.get_or_insert_with(epoch::pin));
+        }
+    }
+
+    /// Retires every slab in `released` through the epoch, with one
+    /// deferred function that frees them all.
+    fn retire_released(&mut self, guard: &Guard) {
+        let batch = std::mem::replace(&mut self.released, Vec::with_capacity(RETIRE_BATCH));
+        let free = move || {
+            for waiter in batch {
+                // SAFETY: run through the epoch (below): every thread pinned
+                // when the batch was deferred has unpinned, and none pinned
+                // later reaches the slab, so it may be freed now, as an
+                // unprotected guard does at once. Retired once: the batch
+                // runs once.
+                unsafe { Waiter::retire(waiter, crossbeam_epoch::unprotected()) };
+            }
+        };
+        // SAFETY: each slab in `released` was allocated in `start_slab`, is
+        // there once, no longer current (so no node of it will be handed
+        // out) and every node of it released, so no thread that pins from
+        // now on reaches it; threads pinned earlier hold the epoch back
+        // until they unpin, so `free` runs after the slabs' last use. It
+        // runs no user code (see `Waiter::retire`), and frees the vector,
+        // which is the queue's.
+        unsafe { guard.defer_unchecked(free) };
     }
 }
 

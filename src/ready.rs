@@ -178,9 +178,9 @@ impl ReadyStack {
 /// - *Take* (the consumer): one swap of the top to null takes the chain;
 ///   the consumer then owns every `next` in it and, if it holds more than
 ///   one node, reverses it in place, so it hands the futures back oldest
-///   first. A slab whose every node was
-///   handed out and taken (or found done, or detached) is retired through
-///   the epoch (a completer still pinned in its push may read it).
+///   first. A slab whose every node was handed out and taken (or found
+///   done, or detached) is retired through the epoch (a completer still
+///   pinned in its push may read it), several at a time.
 /// - *Sleep*: register the waker, then CAS the top from null to `PARKED`;
 ///   a push that replaces `PARKED` wakes the waker.
 /// - *Drop* (the queue): take the waker out; then, pinned, detach every
