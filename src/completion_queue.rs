@@ -99,10 +99,9 @@ pub struct CompletionQueue<T, E> {
 
 /// A queue's slabs (waiters whose parker is a [`QueueSlab`]).
 struct Slabs {
-    /// The slab the next pushes take their nodes from, and how many of
-    /// its nodes were handed out; retired once full and every node
-    /// released, or by the drop.
-    current: Option<(NonNull<Waiter>, usize)>,
+    /// The slab the next pushes take their nodes from; retired once full
+    /// and every node released, or by the drop.
+    current: Option<Current>,
     /// Every slab not released, the current one included, each at the
     /// position its [`QueueSlab`] records.
     live: Vec<NonNull<Waiter>>,
@@ -111,6 +110,19 @@ struct Slabs {
     /// retired yet: retired together, [`RETIRE_BATCH`] at a time, so that
     /// the epoch keeps one deferred function per batch.
     released: Vec<NonNull<Waiter>>,
+}
+
+/// The slab a queue's pushes take their nodes from.
+#[derive(Clone, Copy)]
+struct Current {
+    /// Its waiter.
+    waiter: NonNull<Waiter>,
+    /// The waiter's first node, of [`SLAB_LEN`]: looked up once.
+    nodes: NonNull<Node>,
+    /// The waiter's parker's slab: looked up once.
+    slab: NonNull<QueueSlab>,
+    /// How many of its nodes were handed out.
+    used: usize,
 }
 
 /// How many released slabs are retired together. One under loom, so that
@@ -187,10 +199,7 @@ impl<T, E> CompletionQueue<T, E> {
         if list.state().is_complete() {
             return Err(future);
         }
-        let (waiter, index) = self.slabs.next_node(self.stack);
-        // SAFETY: the current slab is never retired.
-        let waiter = unsafe { waiter.as_ref() };
-        let node = &waiter.nodes()[index];
+        let (node, slab) = self.slabs.next_node(self.stack);
         node.set_list(list);
         // SAFETY: the node was never handed out before and lives in the
         // slab's allocation; the list lives in the future's block, which
@@ -201,11 +210,10 @@ impl<T, E> CompletionQueue<T, E> {
             // Never linked, never outstanding.
             return Err(future);
         }
-        let slab = waiter.parker().queue_slab().expect("a queue's slab");
         // SAFETY: handed out just now, so not outstanding; the slabs of
         // this queue hold its futures alone. Only this thread reads the
         // link's future, so holding it after the push races with nothing.
-        unsafe { slab.hold(index, future) };
+        unsafe { slab.hold(node.index(), future) };
         Ok(())
     }
 
@@ -437,33 +445,39 @@ impl<T, E> Drop for CompletionQueue<T, E> {
 }
 
 impl Slabs {
-    /// The slab and index of a node not handed out yet: the next of the
-    /// current slab, or the first of a new one for `stack`.
+    /// A node not handed out yet, and its slab: the next of the current
+    /// slab, or the first of a new one for `stack`.
     #[inline(always)]
-    fn next_node(&mut self, stack: NonNull<QueueStack>) -> (NonNull<Waiter>, usize) {
-        match &mut self.current {
-            Some((waiter, used)) if *used < SLAB_LEN => {
-                let index = *used;
-                *used += 1;
-                (*waiter, index)
-            }
+    fn next_node(&mut self, stack: NonNull<QueueStack>) -> (&Node, &QueueSlab) {
+        let current = match &mut self.current {
+            Some(current) if current.used < SLAB_LEN => current,
             _ => self.start_slab(stack),
-        }
+        };
+        // SAFETY: `used` is below `SLAB_LEN`, the count of the nodes
+        // `nodes` starts; the current slab is live (never retired), and
+        // its parker's slab lives in its own allocation, as long.
+        let (node, slab) = unsafe {
+            (
+                &*current.nodes.as_ptr().add(current.used),
+                current.slab.as_ref(),
+            )
+        };
+        current.used += 1;
+        (node, slab)
     }
 
-    /// Makes a new slab for `stack` current, and hands out its first node;
-    /// the full one it replaces is retired if every node of it was
-    /// released already. Out of line: once per [`SLAB_LEN`] pushes.
+    /// Makes a new slab for `stack` current; the full one it replaces is
+    /// retired if every node of it was released already. Out of line:
+    /// once per [`SLAB_LEN`] pushes.
     #[inline(never)]
-    fn start_slab(&mut self, stack: NonNull<QueueStack>) -> (NonNull<Waiter>, usize) {
-        if let Some((full, _)) = self.current.take() {
+    fn start_slab(&mut self, stack: NonNull<QueueStack>) -> &mut Current {
+        if let Some(full) = self.current.take() {
             // SAFETY: the slab was current, so live.
-            let slab = unsafe { full.as_ref() }.parker().queue_slab();
-            if slab.expect("a queue's slab").is_released() {
+            if unsafe { full.slab.as_ref() }.is_released() {
                 let mut guard = None;
                 // SAFETY: full, no longer current, and every node of it
                 // released.
-                unsafe { self.retire(full, &mut guard) };
+                unsafe { self.retire(full.waiter, &mut guard) };
                 drop(guard);
                 epoch::collect_eagerly();
             }
@@ -472,8 +486,15 @@ impl Slabs {
         let nodes = Nodes::collect((0..SLAB_LEN).map(|index| Node::new(std::ptr::null(), index)));
         let waiter = Waiter::allocate(Decision::every(), parker, nodes);
         self.live.push(waiter);
-        self.current = Some((waiter, 1));
-        (waiter, 0)
+        // SAFETY: allocated just now, and live.
+        let waiter_ref = unsafe { waiter.as_ref() };
+        let slab = waiter_ref.parker().queue_slab().expect("a queue's slab");
+        self.current.insert(Current {
+            waiter,
+            nodes: NonNull::from(waiter_ref.nodes()).cast(),
+            slab: NonNull::from(slab),
+            used: 0,
+        })
     }
 
     /// Takes what completed off `stack`, oldest first, handing each future
@@ -486,7 +507,7 @@ impl Slabs {
         mut each: impl FnMut(Future<T, E>),
     ) -> bool {
         let mut guard = None;
-        let current = self.current.map(|(waiter, _)| waiter);
+        let current = self.current.map(|current| current.waiter);
         let (was_asleep, taken) = stack.take();
         for (node, slab) in taken {
             // SAFETY: handed out by this queue and outstanding (it held the
