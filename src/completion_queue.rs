@@ -178,16 +178,22 @@ impl<T, E> CompletionQueue<T, E> {
     pub fn push(&mut self, future: Future<T, E>) {
         self.len += 1;
         if let Err(done) = self.register(future) {
-            // Done at the push: after what completed before it.
-            let was_asleep = self.take_ready();
-            self.ready.push_back(done);
-            if was_asleep {
-                // A task polling the queue (shared by another task, which
-                // pushes) sleeps; the take cleared its `PARKED`, so no
-                // later completion would wake it: this push does.
-                if let Some(waker) = self.stack().take_waker() {
-                    waker.wake();
-                }
+            self.push_done(done);
+        }
+    }
+
+    /// Hands `done`, done at its push, back after what completed before
+    /// it. Out of line, so a push that links its future carries none of it.
+    #[inline(never)]
+    fn push_done(&mut self, done: Future<T, E>) {
+        let was_asleep = self.take_ready();
+        self.ready.push_back(done);
+        if was_asleep {
+            // A task polling the queue (shared by another task, which
+            // pushes) sleeps; the take cleared its `PARKED`, so no later
+            // completion would wake it: this push does.
+            if let Some(waker) = self.stack().take_waker() {
+                waker.wake();
             }
         }
     }
@@ -253,6 +259,10 @@ impl<T, E> CompletionQueue<T, E> {
     /// assert!(queue.wait_next().is_none());
     /// ```
     pub fn wait_next(&mut self) -> Option<Future<T, E>> {
+        // A future complete already is handed back without the wait's set-up.
+        if let Some(next) = self.try_next() {
+            return Some(next);
+        }
         match self.next_until(None) {
             Ok(next) => next,
             Err(Timeout) => unreachable!("no deadline"),
