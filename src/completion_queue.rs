@@ -46,10 +46,11 @@ use std::time::{Duration, Instant};
 /// slab of 32 (three allocations, about 1.7 KB, per slab); a completion
 /// pushes the node onto the queue's lock-free stack (O(1), no rescan of
 /// the set, no lock) and wakes the consumer only if it sleeps. A slab is
-/// freed once it is used up and each of its futures was handed back, so a
-/// queue that lives for hours holds at most one slab per future it holds
-/// (and one being filled), however many went through it. Dropping the
-/// queue unlinks the futures still pending, lock-free.
+/// freed once it is used up and each of its futures was handed back (eight
+/// such slabs at a time), so a queue that lives for hours holds at most
+/// one slab per future it holds (and one being filled, and seven waiting
+/// to be freed), however many went through it. Dropping the queue unlinks
+/// the futures still pending, lock-free.
 ///
 /// `Send` (for futures that are) and `Unpin`.
 ///
@@ -86,35 +87,59 @@ use std::time::{Duration, Instant};
 pub struct CompletionQueue<T, E> {
     /// The stack completions push onto; retired through the epoch on drop.
     stack: NonNull<QueueStack>,
-    /// The futures pushed and not yet taken, by slot (`None`: a free slot).
-    slots: Vec<Option<Entry<T, E>>>,
-    /// Free slots, reused by the next pushes.
-    free: Vec<usize>,
-    /// Slots whose futures completed, taken off the stack, oldest first.
-    ready: VecDeque<usize>,
-    /// The slab the next pushes take their nodes from, and how many of
-    /// its nodes were handed out; retired once full and every node
-    /// released, or by the drop.
-    slab: Option<(NonNull<Waiter>, usize)>,
+    /// The slabs holding the futures not complete or not taken off the
+    /// stack yet, each in its node's link.
+    slabs: Slabs,
+    /// Futures complete and taken off the stack (or done at their push),
+    /// not handed back yet, oldest first.
+    ready: VecDeque<Future<T, E>>,
+    /// How many futures were pushed and not handed back.
+    len: usize,
 }
 
-/// A future in the queue.
-struct Entry<T, E> {
-    /// The future, handed back once complete.
-    future: Future<T, E>,
-    /// Its node while it may still be linked or on the stack; `None` once
-    /// taken (or if the future was done at the push).
-    node: Option<NonNull<Node>>,
+/// A queue's slabs (waiters whose parker is a [`QueueSlab`]).
+struct Slabs {
+    /// The slab the next pushes take their nodes from; retired once full
+    /// and every node released, or by the drop.
+    current: Option<Current>,
+    /// Every slab not released, the current one included, each at the
+    /// position its [`QueueSlab`] records.
+    live: Vec<NonNull<Waiter>>,
+    /// Slabs no longer current whose every node was released (taken by a
+    /// completion and read by the take, detached, or never linked), not
+    /// retired yet: retired together, [`RETIRE_BATCH`] at a time, so that
+    /// the epoch keeps one deferred function per batch.
+    released: Vec<NonNull<Waiter>>,
 }
 
-// SAFETY: the queue owns its futures (sent with it when they are `Send`) and
-// its slabs, which it alone hands out, detaches and retires; the stack and
-// the slabs are shared with completers only through atomics and a waker
-// slot that only the queue's owner stores into (the slabs' owner-only
-// cells are touched by the queue's `&mut self` methods alone, and move with
-// it).
+/// The slab a queue's pushes take their nodes from.
+#[derive(Clone, Copy)]
+struct Current {
+    /// Its waiter.
+    waiter: NonNull<Waiter>,
+    /// The waiter's first node, of [`SLAB_LEN`]: looked up once.
+    nodes: NonNull<Node>,
+    /// The waiter's parker's slab: looked up once.
+    slab: NonNull<QueueSlab>,
+    /// How many of its nodes were handed out.
+    used: usize,
+}
+
+/// How many released slabs are retired together. One under loom, so that
+/// models free a slab as soon as the queue may.
+#[cfg(not(forthcoming_loom))]
+const RETIRE_BATCH: usize = 8;
+#[cfg(forthcoming_loom)]
+const RETIRE_BATCH: usize = 1;
+
+// SAFETY: the queue owns its futures (sent with it when they are `Send`,
+// some held in its slabs' links) and its slabs, which it alone hands out,
+// detaches and retires; the stack and the slabs are shared with completers
+// only through atomics and a waker slot that only the queue's owner stores
+// into (the slabs' owner-only cells are touched by the queue's `&mut self`
+// methods alone, and move with it).
 unsafe impl<T, E> Send for CompletionQueue<T, E> where Future<T, E>: Send {}
-// SAFETY: `&CompletionQueue` only reads the slot counts.
+// SAFETY: `&CompletionQueue` only reads the count of futures.
 unsafe impl<T, E> Sync for CompletionQueue<T, E> where Future<T, E>: Sync {}
 // Nothing in the queue is pinned: its futures are handles moved in and out.
 impl<T, E> Unpin for CompletionQueue<T, E> {}
@@ -129,10 +154,13 @@ impl<T, E> CompletionQueue<T, E> {
     pub fn new() -> CompletionQueue<T, E> {
         CompletionQueue {
             stack: QueueStack::allocate(),
-            slots: Vec::new(),
-            free: Vec::new(),
+            slabs: Slabs {
+                current: None,
+                live: Vec::new(),
+                released: Vec::new(),
+            },
             ready: VecDeque::new(),
-            slab: None,
+            len: 0,
         }
     }
 
@@ -148,86 +176,51 @@ impl<T, E> CompletionQueue<T, E> {
     /// assert_eq!(queue.wait_next().unwrap().get_result(), Ok(&1));
     /// ```
     pub fn push(&mut self, future: Future<T, E>) {
-        let slot = self.free.pop().unwrap_or(self.slots.len());
-        let node = self.register(&future, slot);
-        let entry = Some(Entry { future, node });
-        match self.slots.get_mut(slot) {
-            Some(free) => *free = entry,
-            None => self.slots.push(entry),
+        self.len += 1;
+        if let Err(done) = self.register(future) {
+            self.push_done(done);
         }
-        if node.is_none() {
-            // Done at the push: after what completed before it.
-            let was_asleep = self.take_ready();
-            self.ready.push_back(slot);
-            if was_asleep {
-                // A task polling the queue (shared by another task, which
-                // pushes) sleeps; the take cleared its `PARKED`, so no
-                // later completion would wake it: this push does.
-                if let Some(waker) = self.stack().take_waker() {
-                    waker.wake();
-                }
+    }
+
+    /// Hands `done`, done at its push, back after what completed before
+    /// it. Out of line, so a push that links its future carries none of it.
+    #[inline(never)]
+    fn push_done(&mut self, done: Future<T, E>) {
+        let was_asleep = self.take_ready();
+        self.ready.push_back(done);
+        if was_asleep {
+            // A task polling the queue (shared by another task, which
+            // pushes) sleeps; the take cleared its `PARKED`, so no later
+            // completion would wake it: this push does.
+            if let Some(waker) = self.stack().take_waker() {
+                waker.wake();
             }
         }
     }
 
-    /// Links a node for `slot` into `future`'s list; `None` if the future
-    /// is done.
-    fn register(&mut self, future: &Future<T, E>, slot: usize) -> Option<NonNull<Node>> {
-        let list = wait_list_of(future);
+    /// Links a node into `future`'s list, and holds the future in the
+    /// node's link; gives the future back if it is done.
+    fn register(&mut self, future: Future<T, E>) -> Result<(), Future<T, E>> {
+        let list = wait_list_of(&future);
         if list.state().is_complete() {
-            return None;
+            return Err(future);
         }
-        let (waiter, index) = self.next_node();
-        // SAFETY: the current slab is never retired.
-        let node = &unsafe { waiter.as_ref() }.nodes()[index];
-        let slab = QueueSlab::of(node);
+        let (node, slab) = self.slabs.next_node(self.stack);
         node.set_list(list);
-        slab.hand_out(index, slot);
         // SAFETY: the node was never handed out before and lives in the
         // slab's allocation; the list lives in the future's block, which
-        // the queue keeps alive (the entry holds the future) until the node
-        // is taken by the completion or detached in `drop`, before the
-        // slab's retirement.
-        match unsafe { list.push(node) } {
-            Ok(()) => Some(NonNull::from(node)),
-            Err(_complete) => {
-                // Never linked: released at once.
-                slab.release();
-                None
-            }
+        // the queue keeps alive (the node's link holds the future) until
+        // the node is taken by the completion or detached in `drop`, before
+        // the slab's retirement.
+        if unsafe { list.push(node) }.is_err() {
+            // Never linked, never outstanding.
+            return Err(future);
         }
-    }
-
-    /// The slab and index of a node not handed out yet: the next of the
-    /// current slab, or the first of a new one (the full one is retired
-    /// if every node of it was released already).
-    fn next_node(&mut self) -> (NonNull<Waiter>, usize) {
-        match &mut self.slab {
-            Some((waiter, used)) if *used < SLAB_LEN => {
-                let index = *used;
-                *used += 1;
-                return (*waiter, index);
-            }
-            _ => {}
-        }
-        if let Some((full, _)) = self.slab.take() {
-            let mut guard = None;
-            // SAFETY: the slab was current, so full now and not retired.
-            unsafe { retire_if_released(full, &mut guard) };
-            if guard.take().is_some() {
-                epoch::collect_eagerly();
-            }
-        }
-        let parker = Parker::Queued(Box::new(QueueSlab::new(self.stack)));
-        let nodes = Nodes::collect((0..SLAB_LEN).map(|index| Node::new(std::ptr::null(), index)));
-        let waiter = Waiter::allocate(Decision::every(), parker, nodes);
-        self.slab = Some((waiter, 1));
-        (waiter, 0)
-    }
-
-    /// The current slab's waiter, if any.
-    fn current_slab(&self) -> Option<NonNull<Waiter>> {
-        self.slab.map(|(waiter, _)| waiter)
+        // SAFETY: handed out just now, so not outstanding; the slabs of
+        // this queue hold its futures alone. Only this thread reads the
+        // link's future, so holding it after the push races with nothing.
+        unsafe { slab.hold(node.index(), future) };
+        Ok(())
     }
 
     /// How many futures were pushed and not yet handed back.
@@ -241,7 +234,7 @@ impl<T, E> CompletionQueue<T, E> {
     /// assert_eq!(queue.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.slots.len() - self.free.len()
+        self.len
     }
 
     /// Whether every future pushed was handed back.
@@ -266,6 +259,10 @@ impl<T, E> CompletionQueue<T, E> {
     /// assert!(queue.wait_next().is_none());
     /// ```
     pub fn wait_next(&mut self) -> Option<Future<T, E>> {
+        // A future complete already is handed back without the wait's set-up.
+        if let Some(next) = self.try_next() {
+            return Some(next);
+        }
         match self.next_until(None) {
             Ok(next) => next,
             Err(Timeout) => unreachable!("no deadline"),
@@ -323,38 +320,31 @@ impl<T, E> CompletionQueue<T, E> {
     }
 
     /// Moves what completed from the stack to `ready`, retiring each slab
-    /// whose last node it takes.
+    /// whose last node it takes; returns whether the consumer was asleep.
     fn take_ready(&mut self) -> bool {
-        let mut guard = None;
-        let current = self.current_slab();
-        let stack = self.stack();
-        let (slots, ready) = (&mut self.slots, &mut self.ready);
-        let was_asleep = stack.take(|node| {
-            let slot = QueueSlab::of(node).slot(node.index());
-            let entry = slots[slot].as_mut().expect("a pushed slot is occupied");
-            entry.node = None;
-            // SAFETY: handed out by this queue and not released (its entry
-            // held it until now); taken off its list by the completion that
-            // pushed it, and off the stack by this take.
-            unsafe { release(node, current, &mut guard) };
-            ready.push_back(slot);
-        });
-        if guard.take().is_some() {
-            epoch::collect_eagerly();
-        }
-        was_asleep
+        let (stack, ready) = (self.stack(), &mut self.ready);
+        self.slabs
+            .take_completed(stack, |future| ready.push_back(future))
     }
 
     /// The next completed future without sleeping, if any.
     #[inline(always)]
     fn try_next(&mut self) -> Option<Future<T, E>> {
-        if self.ready.is_empty() {
-            self.take_ready();
-        }
-        let slot = self.ready.pop_front()?;
-        let entry = self.slots[slot].take().expect("a ready slot is occupied");
-        self.free.push(slot);
-        Some(entry.future)
+        let next = match self.ready.pop_front() {
+            Some(next) => next,
+            None => {
+                // The oldest is handed back at once, the others wait in
+                // `ready`.
+                let (mut oldest, stack, ready) = (None, self.stack(), &mut self.ready);
+                self.slabs.take_completed(stack, |future| match oldest {
+                    None => oldest = Some(future),
+                    Some(_) => ready.push_back(future),
+                });
+                oldest?
+            }
+        };
+        self.len -= 1;
+        Some(next)
     }
 
     /// Blocks until the next completion or `deadline`.
@@ -431,89 +421,174 @@ impl<T, E> Drop for CompletionQueue<T, E> {
         let stack = self.stack();
         // Dropped last, unpinned: the task's waker is user code.
         let waker = stack.take_waker();
-        let mut guard = Some(epoch::pin());
-        let current = self.slab.take().map(|(waiter, _)| waiter);
-        for entry in self.slots.iter_mut().flatten() {
-            let Some(node) = entry.node.take() else {
-                continue;
-            };
-            // SAFETY: handed out in `register` and not released, so its
-            // slab is alive.
-            let node = unsafe { node.as_ref() };
-            let pinned = guard.as_ref().expect("pinned above");
-            // SAFETY: the entry's future keeps the list alive; the queue
-            // owns the node, detaches it once, and holds the guard until
-            // its slab is retired (now or below).
-            unsafe { node.list().detach(node, pinned) };
-            // SAFETY: handed out and not released (its entry held it), and
-            // detached above; `current` is still the current slab, taken
-            // out of the queue so that it is retired once, below.
-            unsafe { release(node, current, &mut guard) };
+        // The futures still held in links, dropped last too.
+        let mut held: Vec<Future<T, E>> = Vec::with_capacity(self.len - self.ready.len());
+        let guard = epoch::pin();
+        self.slabs.current = None;
+        for waiter in self.slabs.live.drain(..) {
+            // SAFETY: a live slab is not retired.
+            let waiter_ref = unsafe { waiter.as_ref() };
+            let slab = waiter_ref.parker().queue_slab().expect("a queue's slab");
+            for index in slab.outstanding() {
+                let node = &waiter_ref.nodes()[index];
+                // SAFETY: the future held in the node's link keeps the list
+                // alive; the queue owns the node, detaches it once, and
+                // holds the guard until its slab is retired, below.
+                unsafe { node.list().detach(node, &guard) };
+                // SAFETY: outstanding, so holding the queue's future.
+                held.push(unsafe { slab.release(index) }.0);
+            }
+            // Every node of it is released now (taken, never linked, or
+            // detached above), and it is no longer current.
+            self.slabs.released.push(waiter);
         }
-        let guard = guard.expect("pinned above");
-        if let Some(current) = current {
-            // SAFETY: allocated in `next_node`, and never retired while
-            // current; every node of it handed out is released now, so no
-            // thread that pins from now on reaches it.
-            unsafe { Waiter::retire(current, &guard) };
-        }
+        self.slabs.retire_released(&guard);
         // SAFETY: allocated in `new`, retired once, here, after every node
         // that links to it was detached.
         unsafe { QueueStack::retire(self.stack, &guard) };
         drop(guard);
         epoch::collect_eagerly();
         drop(waker);
-        // The futures drop with `slots`, unpinned.
+        drop(held);
+        // The futures in `ready` drop with it, unpinned.
     }
 }
 
-/// Releases `node` (taken, or detached), retiring its slab if that was
-/// the last outstanding node of a slab that is not `current` (so full),
-/// pinning `guard` if it must.
-///
-/// # Safety
-/// `node` is a node this queue handed out and has not released, no longer
-/// linked anywhere a thread pinning from now on can reach it; `current` is
-/// the queue's current slab.
-#[inline]
-unsafe fn release(node: &Node, current: Option<NonNull<Waiter>>, guard: &mut Option<Guard>) {
-    let left = QueueSlab::of(node).release();
-    // SAFETY: the waiter pointer was set before the node was handed out.
-    let waiter = unsafe { NonNull::new_unchecked(node.waiter().cast_mut()) };
-    if left == 0 && current != Some(waiter) {
-        // SAFETY: its last outstanding node released (the caller's
-        // guarantee), the slab, full, has none left that can be reached.
-        unsafe { retire(waiter, guard) };
+impl Slabs {
+    /// A node not handed out yet, and its slab: the next of the current
+    /// slab, or the first of a new one for `stack`.
+    #[inline(always)]
+    fn next_node(&mut self, stack: NonNull<QueueStack>) -> (&Node, &QueueSlab) {
+        let current = match &mut self.current {
+            Some(current) if current.used < SLAB_LEN => current,
+            _ => self.start_slab(stack),
+        };
+        // SAFETY: `used` is below `SLAB_LEN`, the count of the nodes
+        // `nodes` starts; the current slab is live (never retired), and
+        // its parker's slab lives in its own allocation, as long.
+        let (node, slab) = unsafe {
+            (
+                &*current.nodes.as_ptr().add(current.used),
+                current.slab.as_ref(),
+            )
+        };
+        current.used += 1;
+        (node, slab)
     }
-}
 
-/// Retires the slab of `waiter`, just replaced as the current one, if none
-/// of its nodes is outstanding.
-///
-/// # Safety
-/// `waiter` is a slab of this queue, full and not retired.
-unsafe fn retire_if_released(waiter: NonNull<Waiter>, guard: &mut Option<Guard>) {
-    // SAFETY: the slab is not retired yet (the caller's guarantee).
-    let slab = unsafe { waiter.as_ref() }.parker().queue_slab();
-    if slab.expect("a queue's slab").outstanding() == 0 {
-        // SAFETY: full, and every node of it released.
-        unsafe { retire(waiter, guard) };
+    /// Makes a new slab for `stack` current; the full one it replaces is
+    /// retired if every node of it was released already. Out of line:
+    /// once per [`SLAB_LEN`] pushes.
+    #[inline(never)]
+    fn start_slab(&mut self, stack: NonNull<QueueStack>) -> &mut Current {
+        if let Some(full) = self.current.take() {
+            // SAFETY: the slab was current, so live.
+            if unsafe { full.slab.as_ref() }.is_released() {
+                let mut guard = None;
+                // SAFETY: full, no longer current, and every node of it
+                // released.
+                unsafe { self.retire(full.waiter, &mut guard) };
+                drop(guard);
+                epoch::collect_eagerly();
+            }
+        }
+        let parker = Parker::Queued(Box::new(QueueSlab::new(stack, self.live.len())));
+        let nodes = Nodes::collect((0..SLAB_LEN).map(|index| Node::new(std::ptr::null(), index)));
+        let waiter = Waiter::allocate(Decision::every(), parker, nodes);
+        self.live.push(waiter);
+        // SAFETY: allocated just now, and live.
+        let waiter_ref = unsafe { waiter.as_ref() };
+        let slab = waiter_ref.parker().queue_slab().expect("a queue's slab");
+        self.current.insert(Current {
+            waiter,
+            nodes: NonNull::from(waiter_ref.nodes()).cast(),
+            slab: NonNull::from(slab),
+            used: 0,
+        })
     }
-}
 
-/// Retires a slab's `waiter`, pinning `guard` if it must.
-///
-/// # Safety
-/// `waiter` is a slab of this queue that is no longer current, not retired,
-/// and every node of it was released: taken by a completion (and read by
-/// the take), detached, or never linked.
-unsafe fn retire(waiter: NonNull<Waiter>, guard: &mut Option<Guard>) {
-    let guard = guard.get_or_insert_with(epoch::pin);
-    // SAFETY: allocated in `next_node`; no longer current, so no node of it
-    // will be handed out, and every one is released, so no thread that pins
-    // from now on reaches it; retired once, since a slab leaves `current`
-    // once and its count reaches zero once after that.
-    unsafe { Waiter::retire(waiter, guard) };
+    /// Takes what completed off `stack`, oldest first, handing each future
+    /// to `each` and retiring each slab whose last node it takes; returns
+    /// whether the consumer was asleep.
+    #[inline(always)]
+    fn take_completed<T, E>(
+        &mut self,
+        stack: &QueueStack,
+        mut each: impl FnMut(Future<T, E>),
+    ) -> bool {
+        let mut guard = None;
+        let current = self.current.map(|current| current.waiter);
+        let (was_asleep, taken) = stack.take();
+        for (node, slab) in taken {
+            // SAFETY: handed out by this queue and outstanding (it held the
+            // future until now); taken off its list by the completion that
+            // pushed it, and off the stack by this take.
+            let (future, released) = unsafe { slab.release(node.index()) };
+            // SAFETY: the waiter pointer was set before the node was
+            // handed out.
+            let waiter = unsafe { NonNull::new_unchecked(node.waiter().cast_mut()) };
+            if released && current != Some(waiter) {
+                // SAFETY: its last outstanding node released, the slab,
+                // full, has none left that a thread pinning from now on
+                // can reach.
+                unsafe { self.retire(waiter, &mut guard) };
+            }
+            each(future);
+        }
+        if guard.take().is_some() {
+            epoch::collect_eagerly();
+        }
+        was_asleep
+    }
+
+    /// Moves the slab of `waiter` from `live` to `released`, and retires
+    /// the released slabs if they make a batch, pinning `guard` if it must.
+    ///
+    /// # Safety
+    /// `waiter` is a live slab that is no longer current, and every node of
+    /// it was released: taken by a completion (and read by the take),
+    /// detached, or never linked.
+    unsafe fn retire(&mut self, waiter: NonNull<Waiter>, guard: &mut Option<Guard>) {
+        // SAFETY: live (the caller's guarantee).
+        let slab = unsafe { waiter.as_ref() }.parker().queue_slab();
+        let position = slab.expect("a queue's slab").position();
+        self.live.swap_remove(position);
+        if let Some(moved) = self.live.get(position) {
+            // SAFETY: live, as every slab in `live`.
+            let slab = unsafe { moved.as_ref() }.parker().queue_slab();
+            slab.expect("a queue's slab").move_to(position);
+        }
+        // Released (the caller's guarantee), and in `released` once, since
+        // it leaves `live` here.
+        self.released.push(waiter);
+        if self.released.len() == RETIRE_BATCH {
+            self.retire_released(guard.get_or_insert_with(epoch::pin));
+        }
+    }
+
+    /// Retires every slab in `released` through the epoch, with one
+    /// deferred function that frees them all.
+    fn retire_released(&mut self, guard: &Guard) {
+        let batch = std::mem::replace(&mut self.released, Vec::with_capacity(RETIRE_BATCH));
+        let free = move || {
+            for waiter in batch {
+                // SAFETY: run through the epoch (below): every thread pinned
+                // when the batch was deferred has unpinned, and none pinned
+                // later reaches the slab, so it may be freed now, as an
+                // unprotected guard does at once. Retired once: the batch
+                // runs once.
+                unsafe { Waiter::retire(waiter, crossbeam_epoch::unprotected()) };
+            }
+        };
+        // SAFETY: each slab in `released` was allocated in `start_slab`, is
+        // there once, no longer current (so no node of it will be handed
+        // out) and every node of it released, so no thread that pins from
+        // now on reaches it; threads pinned earlier hold the epoch back
+        // until they unpin, so `free` runs after the slabs' last use. It
+        // runs no user code (see `Waiter::retire`), and frees the vector,
+        // which is the queue's.
+        unsafe { guard.defer_unchecked(free) };
+    }
 }
 
 impl<T, E> fmt::Debug for CompletionQueue<T, E> {

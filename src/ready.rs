@@ -33,6 +33,8 @@ use crate::list::Node;
 use crate::sync::{AtomicPtr, AtomicUsize, Thread, UnsafeCell};
 use crate::waker_slot::WakerSlot;
 use crossbeam_epoch::Guard;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
@@ -178,10 +180,11 @@ impl ReadyStack {
 ///   only through the epoch), so it is pushed at most once, and the push
 ///   is ABA-safe.
 /// - *Take* (the consumer): one swap of the top to null takes the chain;
-///   the consumer then owns every `next` in it and reverses it in place, so
-///   it hands the futures back oldest first. A slab whose every node was
-///   handed out and taken (or found done, or detached) is retired through
-///   the epoch (a completer still pinned in its push may read it).
+///   the consumer then owns every `next` in it and, if it holds more than
+///   one node, reverses it in place, so it hands the futures back oldest
+///   first. A slab whose every node was handed out and taken (or found
+///   done, or detached) is retired through the epoch (a completer still
+///   pinned in its push may read it), several at a time.
 /// - *Sleep*: register the waker, then CAS the top from null to `PARKED`;
 ///   a push that replaces `PARKED` wakes the waker.
 /// - *Drop* (the queue): take the waker out; then, pinned, detach every
@@ -204,6 +207,36 @@ pub(crate) struct QueueStack {
     waker: WakerSlot,
 }
 
+/// The nodes a [`QueueStack::take`] took, oldest first, each with its
+/// slab. The consumer may retire a node's slab once it has the node: the
+/// node's link was read by then.
+#[derive(Debug)]
+pub(crate) struct Taken<'s> {
+    /// The oldest node not handed over yet (null: none), whose `next`
+    /// names the node pushed after it.
+    oldest: *mut Node,
+    /// Taken from this stack.
+    _stack: PhantomData<&'s QueueStack>,
+}
+
+impl<'s> Iterator for Taken<'s> {
+    type Item = (&'s Node, &'s QueueSlab);
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'s Node, &'s QueueSlab)> {
+        // SAFETY: every node taken was pushed by a completion, and its slab
+        // is retired by the queue only once the node is handed over, after
+        // its link is read here; it is freed only once the queue unpins,
+        // after its last use of the node.
+        let node = unsafe { self.oldest.as_ref() }?;
+        let slab = QueueSlab::of(node);
+        // ORDERING: Relaxed: ordered by the take's Acquire swap, or written
+        // by this thread as it reversed the chain.
+        self.oldest = slab.links[node.index()].next.load(Relaxed);
+        Some((node, slab))
+    }
+}
+
 /// Flag on [`QueueStack`]'s top: the consumer found it empty and sleeps.
 /// Nodes are 16-byte aligned, so the bit is never an address's.
 const PARKED_TAG: usize = 1;
@@ -216,6 +249,11 @@ const _: () = assert!(align_of::<Node>() > PARKED_TAG);
 pub(crate) const SLAB_LEN: usize = 32;
 #[cfg(forthcoming_loom)]
 pub(crate) const SLAB_LEN: usize = 2;
+const _: () = assert!(SLAB_LEN <= u32::BITS as usize);
+
+/// A queue's future held in a [`QueueLink`], its type erased: the slab is
+/// not generic, and a future is one pointer ([`QueueSlab::hold`] checks).
+type Held = MaybeUninit<*const ()>;
 
 /// The parker of a waiter whose [`SLAB_LEN`] nodes a `CompletionQueue`
 /// hands out, one per pushed future: a completion notifies the node, which
@@ -228,11 +266,14 @@ pub(crate) struct QueueSlab {
     stack: *const QueueStack,
     /// `links[i]`: the stack link of node `i`.
     links: [QueueLink; SLAB_LEN],
-    /// How many nodes were handed out and not yet released (taken,
-    /// detached, or found done at their push): linked into a future's
-    /// list, in a completer's walk, or on the stack. Only the queue's owner
-    /// touches it.
-    outstanding: UnsafeCell<usize>,
+    /// Bit `i` set: node `i` is outstanding, its link holding its future:
+    /// linked into the future's list, in a completer's walk, or on the
+    /// stack. Set once the node is linked, cleared when it is released
+    /// (taken, or detached). Only the queue's owner touches it.
+    outstanding: UnsafeCell<u32>,
+    /// Where the queue's list of live slabs holds this one. Only the
+    /// queue's owner touches it.
+    position: UnsafeCell<usize>,
 }
 
 /// A node's place in a [`QueueStack`].
@@ -240,10 +281,10 @@ pub(crate) struct QueueSlab {
 pub(crate) struct QueueLink {
     /// The node pushed before this one (older), while on the stack.
     next: AtomicPtr<Node>,
-    /// Which of the queue's slots holds the node's future: written by the
-    /// queue's owner when it hands the node out, read by its take. Only
-    /// the owner touches it.
-    slot: UnsafeCell<usize>,
+    /// The node's future while the node is outstanding (uninitialised
+    /// otherwise): written by the queue's owner once it linked the node,
+    /// moved out by its take or its drop. Only the owner touches it.
+    future: UnsafeCell<Held>,
 }
 
 impl QueueSlab {
@@ -257,15 +298,17 @@ impl QueueSlab {
         waiter.parker().queue_slab().expect("a queue's node")
     }
 
-    /// A slab for `stack`, its nodes not handed out.
-    pub(crate) fn new(stack: NonNull<QueueStack>) -> QueueSlab {
+    /// A slab for `stack`, its nodes not handed out, held at `position`
+    /// of the queue's live slabs.
+    pub(crate) fn new(stack: NonNull<QueueStack>, position: usize) -> QueueSlab {
         QueueSlab {
             stack: stack.as_ptr(),
             links: std::array::from_fn(|_| QueueLink {
                 next: AtomicPtr::new(std::ptr::null_mut()),
-                slot: UnsafeCell::new(0),
+                future: UnsafeCell::new(MaybeUninit::uninit()),
             }),
             outstanding: UnsafeCell::new(0),
+            position: UnsafeCell::new(position),
         }
     }
 
@@ -288,39 +331,78 @@ impl QueueSlab {
         unsafe { (*self.stack).waker.wake() }
     }
 
-    /// Records that node `index` holds the future in `slot`, and counts it
-    /// outstanding: the queue's owner, before it links the node.
-    pub(crate) fn hand_out(&self, index: usize, slot: usize) {
+    /// Holds `future` in node `index`'s link, and counts the node
+    /// outstanding: the queue's owner, once it linked the node.
+    ///
+    /// # Safety
+    /// Node `index` is not outstanding, and `F` is the queue's future type
+    /// (every node of a slab holds the same type).
+    pub(crate) unsafe fn hold<F>(&self, index: usize, future: F) {
+        const {
+            assert!(size_of::<F>() == size_of::<Held>() && align_of::<F>() <= align_of::<Held>());
+        }
         // SAFETY: only the queue's owner, the caller, touches a link's
-        // `slot` and `outstanding` (completers use `stack` and the links'
-        // `next`), and no reference to either outlives its access.
+        // `future` and the slab's `outstanding` and `position` (completers
+        // use `stack` and the links' `next`), and no reference to either
+        // outlives its access; the cell is as large and as aligned as `F`
+        // (checked above), and holds no future (the caller's guarantee).
         self.links[index]
-            .slot
-            .with_mut(|cell| unsafe { *cell = slot });
+            .future
+            .with_mut(|cell| unsafe { cell.cast::<F>().write(future) });
         // SAFETY: as above.
-        self.outstanding.with_mut(|count| unsafe { *count += 1 });
+        self.outstanding
+            .with_mut(|mask| unsafe { *mask |= 1 << index });
     }
 
-    /// The queue's slot of node `index`, for the queue's owner.
-    pub(crate) fn slot(&self, index: usize) -> usize {
-        // SAFETY: as in `hand_out`.
-        self.links[index].slot.with(|cell| unsafe { *cell })
+    /// Moves node `index`'s future out and counts the node released (taken
+    /// off the stack, or detached): the queue's owner. Returns the future
+    /// and whether no node of the slab is outstanding any more.
+    ///
+    /// # Safety
+    /// Node `index` is outstanding, holding an `F` (see [`QueueSlab::hold`]).
+    pub(crate) unsafe fn release<F>(&self, index: usize) -> (F, bool) {
+        // SAFETY: as in `hold`; the cell holds an `F` (the caller's
+        // guarantee), moved out once: the node is counted released below.
+        let future = self.links[index]
+            .future
+            .with(|cell| unsafe { cell.cast::<F>().read() });
+        // SAFETY: as in `hold`.
+        let left = self.outstanding.with_mut(|mask| unsafe {
+            *mask &= !(1 << index);
+            *mask
+        });
+        (future, left == 0)
     }
 
-    /// Counts a node no longer outstanding (taken, detached, or found done
-    /// at its push), for the queue's owner; returns how many are left.
-    pub(crate) fn release(&self) -> usize {
-        // SAFETY: as in `hand_out`.
-        self.outstanding.with_mut(|count| unsafe {
-            *count -= 1;
-            *count
+    /// The outstanding nodes' indices, in order, as they are now: the
+    /// queue's owner.
+    pub(crate) fn outstanding(&self) -> impl Iterator<Item = usize> {
+        // SAFETY: as in `hold`.
+        let mut mask = self.outstanding.with(|mask| unsafe { *mask });
+        std::iter::from_fn(move || {
+            let index = mask.trailing_zeros() as usize;
+            mask &= mask.checked_sub(1)?;
+            Some(index)
         })
     }
 
-    /// How many nodes are outstanding, for the queue's owner.
-    pub(crate) fn outstanding(&self) -> usize {
-        // SAFETY: as in `hand_out`.
-        self.outstanding.with(|count| unsafe { *count })
+    /// Whether no node of the slab is outstanding: the queue's owner.
+    pub(crate) fn is_released(&self) -> bool {
+        // SAFETY: as in `hold`.
+        self.outstanding.with(|mask| unsafe { *mask == 0 })
+    }
+
+    /// Where the queue's list of live slabs holds this one.
+    pub(crate) fn position(&self) -> usize {
+        // SAFETY: as in `hold`.
+        self.position.with(|position| unsafe { *position })
+    }
+
+    /// Records that the queue's list of live slabs moved this one to
+    /// `position`.
+    pub(crate) fn move_to(&self, position: usize) {
+        // SAFETY: as in `hold`.
+        self.position.with_mut(|cell| unsafe { *cell = position });
     }
 }
 
@@ -352,37 +434,49 @@ impl QueueStack {
         }
     }
 
-    /// Takes every node pushed, oldest first: calls `each` with each one,
-    /// in the order they were pushed. Returns whether the consumer was
-    /// asleep (the stack was `PARKED`): a take that is not the consumer's
-    /// own then owes it a wake-up, since later pushes find no `PARKED`.
-    pub(crate) fn take(&self, mut each: impl FnMut(&Node)) -> bool {
+    /// Takes every node pushed. Returns whether the consumer was asleep
+    /// (the stack was `PARKED`): a take that is not the consumer's own then
+    /// owes it a wake-up, since later pushes find no `PARKED`; and the
+    /// nodes, in the order they were pushed.
+    #[inline]
+    pub(crate) fn take(&self) -> (bool, Taken<'_>) {
         // ORDERING: Acquire pairs with the Release of every push it takes.
         let newest = self.top.swap(std::ptr::null_mut(), Acquire);
         let was_parked = newest.addr() & PARKED_TAG != 0;
-        let mut cursor = newest.map_addr(|a| a & !PARKED_TAG);
-        // Reverse the chain in place: after the swap no pusher touches it.
-        let mut oldest: *mut Node = std::ptr::null_mut();
+        let newest = newest.map_addr(|a| a & !PARKED_TAG);
         // SAFETY: every node on the chain was pushed by a completion, and
-        // its slab is retired by the queue only once this take hands it
-        // back (`each` below), so it is alive.
-        while let Some(node) = unsafe { cursor.as_ref() } {
-            let link = link_of(node);
+        // its slab is retired by the queue only once this take hands the
+        // node back, so it is alive.
+        let oldest = match unsafe { newest.as_ref() } {
             // ORDERING: Relaxed: ordered by the swap's Acquire above, and
             // the consumer alone reads and writes `next` after it.
-            cursor = link.next.load(Relaxed);
-            link.next.store(oldest, Relaxed);
-            oldest = std::ptr::from_ref(node).cast_mut();
-        }
-        let mut cursor = oldest;
-        // SAFETY: as above; `each` may retire the node's slab, so its link
-        // is read first.
+            Some(node) if !link_of(node).next.load(Relaxed).is_null() => Self::reverse(newest),
+            _ => newest,
+        };
+        let taken = Taken {
+            oldest,
+            _stack: PhantomData,
+        };
+        (was_parked, taken)
+    }
+
+    /// Reverses a taken chain of more than one node in place, so that each
+    /// `next` names the node pushed after it; returns the oldest. Out of
+    /// line: a chain of one needs nothing.
+    #[inline(never)]
+    fn reverse(newest: *mut Node) -> *mut Node {
+        let mut cursor = newest;
+        let mut newer: *mut Node = std::ptr::null_mut();
+        // SAFETY: as in `take`.
         while let Some(node) = unsafe { cursor.as_ref() } {
-            // ORDERING: Relaxed: written by this thread in the loop above.
-            cursor = link_of(node).next.load(Relaxed);
-            each(node);
+            let link = link_of(node);
+            // ORDERING: Relaxed: ordered by the take's Acquire swap, and
+            // the consumer alone reads and writes `next` after it.
+            cursor = link.next.load(Relaxed);
+            link.next.store(newer, Relaxed);
+            newer = std::ptr::from_ref(node).cast_mut();
         }
-        was_parked
+        newer
     }
 
     /// Prepares to sleep, as [`ReadyStack::prepare_sleep`]: `false` if a

@@ -59,7 +59,7 @@ fn done_at_the_push_comes_after_what_completed_before() {
 }
 
 #[test]
-fn pushes_between_takes_reuse_slots() {
+fn pushes_between_takes_hand_back_in_order() {
     let mut queue = CompletionQueue::<usize, ()>::new();
     let mut pending = Vec::new();
     for round in 0..scaled(100) {

@@ -503,7 +503,7 @@ fn forwards_and_the_cycles_they_close_free_everything() {
 fn a_million_futures_through_one_completion_queue_keep_memory_flat() {
     no_hang("completion queue", || {
         // Sixteen futures stay pending at every step, so each slab of nodes
-        // is freed when a take releases its last node.
+        // is retired (eight at a time) when a take releases its last node.
         let mut queue = forthcoming::CompletionQueue::<u64, ()>::new();
         let mut window = std::collections::VecDeque::new();
         assert_bounded_over(1_000_000, "push, complete one, take one", |i| {
@@ -524,7 +524,8 @@ fn a_million_futures_through_one_completion_queue_keep_memory_flat() {
 fn a_completion_queue_taking_each_future_before_the_next_keeps_memory_flat() {
     no_hang("completion queue, one at a time", || {
         // Nothing stays pending: every node of a slab is released by the
-        // time it is used up, so it is freed when the next one is opened.
+        // time it is used up, so it is retired when the next one is opened
+        // (eight such slabs at a time).
         let mut queue = forthcoming::CompletionQueue::<u64, ()>::new();
         assert_bounded_over(200_000, "push, complete, take", |i| {
             let (p, f) = promise::<u64, ()>();
