@@ -60,6 +60,7 @@ pub struct Completion<'a, T, E> {
 impl<'a, T, E> std::future::Future for Completion<'a, T, E> {
     type Output = Result<&'a T, &'a Failure<E>>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let future = self.future;
         // Done before any registration: one load, nothing to undo.
