@@ -19,21 +19,21 @@ use std::time::{Duration, Instant};
 
 /// The state both flavours share.
 struct Order<'a> {
-    /// Positions done at the call, ascending, not yet yielded.
-    done: std::vec::IntoIter<usize>,
-    /// Over the futures pending at the call, each node's index its input
-    /// position; dropped once all are yielded.
-    registration: Option<Registration<'a>>,
-    /// Positions taken from the stack, not yet yielded; oldest last.
+    /// Positions to yield before taking from the stack, the next last:
+    /// first those done at the call (ascending), then those a take found
+    /// behind the oldest.
     ready: Vec<usize>,
-    /// Registered positions not yet yielded.
-    left: usize,
+    /// Over the futures pending at the call, each node's index its input
+    /// position; dropped once every one of them was taken off the stack.
+    registration: Option<Registration<'a>>,
+    /// Registered positions not yet taken off the stack.
+    untaken: usize,
 }
 
 impl<'a> Order<'a> {
     fn new<W: Waitable + ?Sized + 'a>(futures: impl IntoIterator<Item = &'a W>) -> Order<'a> {
         let scan = Scan::of(futures, |position, list| Node::new(list, position));
-        let left = scan.pending.len();
+        let untaken = scan.pending.len();
         // Room for the positions up to the last pending one: each node's
         // index is its input position, distinct and ascending.
         let positions = scan.pending.last().map(|last| last.index() + 1);
@@ -41,11 +41,12 @@ impl<'a> Order<'a> {
             // SAFETY: each node's list is a future's borrowed for `'a`.
             unsafe { Registration::ready(scan.pending, ReadyStack::new(count)) }
         });
+        let mut ready = scan.done;
+        ready.reverse();
         Order {
-            done: scan.done.into_iter(),
+            ready,
             registration,
-            ready: Vec::new(),
-            left,
+            untaken,
         }
     }
 
@@ -53,43 +54,34 @@ impl<'a> Order<'a> {
     /// all are yielded, `Err(stack)` when the consumer must sleep on it.
     #[inline(always)]
     fn try_next(&mut self) -> Result<Option<usize>, &ReadyStack> {
-        // `ready` fills only once `done` is exhausted: a position taken
-        // before comes next.
+        // A take fills `ready` only once it is empty: what it holds comes
+        // first.
         if let Some(position) = self.ready.pop() {
-            return Ok(Some(self.yield_taken(position)));
-        }
-        if let Some(position) = self.done.next() {
             return Ok(Some(position));
         }
-        let taken = match self.registration.as_ref() {
-            Some(registration) => registration
-                .ready_stack()
-                .and_then(|stack| stack.take(&mut self.ready)),
-            // Nothing registered is left once every position was yielded.
-            None => return Ok(None),
+        // Nothing registered is left once every position was taken.
+        let Some(stack) = ready_stack(&self.registration) else {
+            return Ok(None);
         };
-        match taken {
-            Some(position) => Ok(Some(self.yield_taken(position))),
-            None => self.stack().map_or(Ok(None), Err),
+        match stack.take(&mut self.ready) {
+            Some(oldest) => {
+                // `ready` was empty: it holds the others taken.
+                self.untaken -= 1 + self.ready.len();
+                if self.untaken == 0 {
+                    // Every node's future is complete: nothing to unlink,
+                    // and the waiter is retired now rather than with the
+                    // iterator.
+                    self.registration = None;
+                }
+                Ok(Some(oldest))
+            }
+            None => Err(ready_stack(&self.registration).expect("registered")),
         }
     }
 
-    /// Yields `position`, taken from the stack.
-    fn yield_taken(&mut self, position: usize) -> usize {
-        self.left -= 1;
-        if self.left == 0 {
-            // Every node's future is complete: nothing to unlink, and the
-            // waiter is retired now rather than with the iterator.
-            self.registration = None;
-        }
-        position
-    }
-
-    /// The ready stack, while some registered position is left.
-    fn stack(&self) -> Option<&ReadyStack> {
-        self.registration
-            .as_ref()
-            .and_then(Registration::ready_stack)
+    /// How many positions are left to yield.
+    fn len(&self) -> usize {
+        self.ready.len() + self.untaken
     }
 
     /// The next position, or `deadline`'s time-out: [`Order::try_next`],
@@ -136,6 +128,13 @@ impl<'a> Order<'a> {
             }
         }
     }
+}
+
+/// The ready stack of `registration`, while some registered position is
+/// not taken.
+#[inline(always)]
+fn ready_stack<'r>(registration: &'r Option<Registration<'_>>) -> Option<&'r ReadyStack> {
+    registration.as_ref().and_then(Registration::ready_stack)
 }
 
 /// Yields every input position exactly once, in completion order: Python's
@@ -272,8 +271,7 @@ impl Iterator for AsCompleted<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.order.done.len() + self.order.left;
-        (left, Some(left))
+        (self.order.len(), Some(self.order.len()))
     }
 }
 
@@ -323,8 +321,7 @@ impl Stream for AsCompletedAsync<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.order.done.len() + self.order.left;
-        (left, Some(left))
+        (self.order.len(), Some(self.order.len()))
     }
 }
 
@@ -339,9 +336,8 @@ impl FusedStream for AsCompletedAsync<'_> {
 impl fmt::Debug for Order<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsCompleted")
-            .field("done_at_call", &self.done.as_slice())
-            .field("taken", &self.ready.len())
-            .field("left", &self.left)
+            .field("ready", &self.ready)
+            .field("left", &self.len())
             .finish_non_exhaustive()
     }
 }

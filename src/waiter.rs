@@ -256,7 +256,8 @@ impl Waiter {
         // there: a `Thread`, an `AtomicWaker` that is never dropped (see
         // `Parker::Task` and `WakerSlot`), an empty callback slot (a
         // callback waiter is retired only after its callback was taken
-        // out), or a `QueueSlab` (pointers and numbers).
+        // out), or a `QueueSlab` (pointers, numbers, and cells whose
+        // futures were moved out: a slab is retired once each is).
         unsafe {
             guard.defer_unchecked(move || drop(Box::from_raw(retired)));
         }
