@@ -361,31 +361,23 @@ fn callbacks_a_waker_makes_due_run_after_the_walk_that_woke_it() {
 
 #[test]
 fn callbacks_an_as_completed_consumer_s_waker_makes_due_run_after_the_walk() {
-    use futures::Stream;
+    use forthcoming_test_support::poll_with;
+    use futures::StreamExt;
     callbacks_a_waker_makes_due_run_after_the_walk(|future, waker, complete| {
         let mut order = forthcoming::as_completed_async([future]);
-        let mut cx = std::task::Context::from_waker(waker);
-        assert!(
-            std::pin::Pin::new(&mut order)
-                .poll_next(&mut cx)
-                .is_pending()
-        );
+        assert!(poll_with(&mut order.next(), waker).is_pending());
         complete();
     });
 }
 
 #[test]
 fn callbacks_a_completion_queue_consumer_s_waker_makes_due_run_after_the_walk() {
-    use futures::Stream;
+    use forthcoming_test_support::poll_with;
+    use futures::StreamExt;
     callbacks_a_waker_makes_due_run_after_the_walk(|future, waker, complete| {
         let mut queue = forthcoming::CompletionQueue::new();
         queue.push(future.clone());
-        let mut cx = std::task::Context::from_waker(waker);
-        assert!(
-            std::pin::Pin::new(&mut queue)
-                .poll_next(&mut cx)
-                .is_pending()
-        );
+        assert!(poll_with(&mut queue.next(), waker).is_pending());
         complete();
     });
 }
