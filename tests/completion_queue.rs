@@ -302,3 +302,58 @@ fn pushing_a_done_future_wakes_a_sleeping_stream_and_later_completions_still_do(
     p.set_result(2);
     assert_eq!(wakes.wakes(), 2, "a later completion wakes it too");
 }
+
+/// Counts its drops in the shared counter.
+struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn every_held_value_is_dropped_once_whatever_path_its_future_took() {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    let drops = std::sync::Arc::new(AtomicUsize::new(0));
+    // Ten slabs and more: full ones released (retired eight at a time),
+    // full ones still holding nodes, and the current one.
+    let n = 32 * 10 + 7;
+    let mut queue = CompletionQueue::<Counted, ()>::new();
+    let mut pending = Vec::new();
+    let mut handed_back = 0;
+    for k in 0..n {
+        let (p, f) = promise::<Counted, ()>();
+        match k % 4 {
+            // Done at the push.
+            0 => {
+                p.set_result(Counted(drops.clone()));
+                queue.push(f);
+            }
+            // Completed after the push, taken or left on the stack.
+            1 | 2 => {
+                queue.push(f);
+                p.set_result(Counted(drops.clone()));
+            }
+            // Pending at the queue's drop.
+            _ => {
+                queue.push(f);
+                pending.push(p);
+            }
+        }
+        if k % 3 == 0 {
+            if let Some(done) = queue.wait_next_timeout(Duration::ZERO).unwrap() {
+                assert!(done.done());
+                handed_back += 1;
+            }
+        }
+    }
+    assert_eq!(drops.load(Relaxed), handed_back);
+    drop(queue);
+    let completed = n - pending.len();
+    assert_eq!(drops.load(Relaxed), completed);
+    for p in pending {
+        p.set_result(Counted(drops.clone()));
+    }
+    assert_eq!(drops.load(Relaxed), n);
+}

@@ -284,3 +284,48 @@ fn a_stream_repolled_after_a_panicking_waker_clone_is_still_woken() {
     let taken = repoll_after_a_panicking_clone(queue.next(), || p.set_result(6));
     assert_eq!(taken.map(|f| *f.value().expect("a value")), Some(6));
 }
+
+/// Checks that a stream consumer's waker that panics, woken by the push of
+/// its node inside a completion's walk, is caught like a task's: the walk
+/// goes on (a task registered before it is woken) and the panic resumes
+/// from `set_result`. `sleep` polls the stream with the waker it is given,
+/// pending, and returns it, kept until the completion is over.
+fn a_panicking_consumer_waker_still_lets_the_walk_wake_the_rest(
+    sleep: impl FnOnce(&Future<u32, ()>, &Waker) -> Box<dyn std::any::Any>,
+) {
+    let (promise, future) = promise::<u32, ()>();
+    // Registered first, so it sits behind the consumer's node.
+    let (mut single, single_counter, single_waker) = await_counted(&future);
+    let stream = sleep(&future, &Waker::from(Arc::new(PanicsOnWake)));
+    let completing = catch_unwind(AssertUnwindSafe(move || promise.set_result(7)));
+    let payload = completing.expect_err("the consumer waker's panic resumes from set_result");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"wake panics"));
+    assert_eq!(single_counter.wakes(), 1);
+    assert_eq!(poll_with(&mut single, &single_waker), Poll::Ready(Ok(&7)));
+    drop(stream);
+}
+
+#[test]
+fn a_completion_queue_stream_s_panicking_waker_does_not_end_the_walk() {
+    a_panicking_consumer_waker_still_lets_the_walk_wake_the_rest(|future, waker| {
+        let mut queue = CompletionQueue::new();
+        queue.push(future.clone());
+        let mut cx = std::task::Context::from_waker(waker);
+        assert!(queue.poll_next_unpin(&mut cx).is_pending());
+        Box::new(queue)
+    });
+}
+
+#[test]
+fn an_as_completed_stream_s_panicking_waker_does_not_end_the_walk() {
+    a_panicking_consumer_waker_still_lets_the_walk_wake_the_rest(|future, waker| {
+        let future = future.clone();
+        let mut order = Box::pin(async move {
+            let mut order = as_completed_async([&future]);
+            order.next().await
+        });
+        let mut cx = std::task::Context::from_waker(waker);
+        assert!(order.as_mut().poll(&mut cx).is_pending());
+        Box::new(order)
+    });
+}
