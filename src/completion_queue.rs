@@ -46,11 +46,12 @@ use std::time::{Duration, Instant};
 /// slab of 32 (three allocations, about 1.7 KB, per slab); a completion
 /// pushes the node onto the queue's lock-free stack (O(1), no rescan of
 /// the set, no lock) and wakes the consumer only if it sleeps. A slab is
-/// freed once it is used up and each of its futures was handed back (eight
-/// such slabs at a time), so a queue that lives for hours holds at most
-/// one slab per future it holds (and one being filled, and seven waiting
-/// to be freed), however many went through it. Dropping the queue unlinks
-/// the futures still pending, lock-free.
+/// freed once it is used up and each of its futures completed and was
+/// taken off the stack (eight such slabs at a time, through the epoch), so
+/// a queue that lives for hours holds at most one slab per future still
+/// pending (and one being filled, and a few used up, waiting to be freed),
+/// however many went through it. Dropping the queue unlinks the futures
+/// still pending, lock-free.
 ///
 /// `Send` (for futures that are) and `Unpin`.
 ///

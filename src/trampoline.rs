@@ -20,10 +20,10 @@ struct Worklist {
     first_panic: Cell<Option<PanicPayload>>,
 }
 
-/// [`WALK`]: this thread is not walking a list (or its walk has woken no
-/// task yet).
+/// [`WALK`]: this thread is not walking a list (or its walk has run no
+/// waker yet).
 const NOT_WALKING: u8 = 0;
-/// [`WALK`]: this thread walks a list, pinned, and has woken a task.
+/// [`WALK`]: this thread walks a list, pinned, and has run a waker.
 const WALKING: u8 = 1;
 /// [`WALK`]: as `WALKING`, and callbacks were queued meanwhile.
 const WALKING_QUEUED: u8 = 2;
@@ -32,7 +32,7 @@ const WALKING_QUEUED: u8 = 2;
 std::thread_local! {
     /// This thread's worklist.
     static WORKLIST: Worklist = Worklist::default();
-    /// Whether this thread walks a list, pinned, and wakes a task there:
+    /// Whether this thread walks a list, pinned, and runs a waker there:
     /// its `Waker::wake` (user code) may complete a promise, whose
     /// callbacks are queued then, for the walk's caller to run once
     /// unpinned.
@@ -48,10 +48,12 @@ loom::thread_local! {
 }
 
 /// A walk over a list, pinned, under way on this thread (see [`WALK`]),
-/// and the user code it ran: the wakers of tasks. The thread is marked
-/// only before the walk's first waker, so a walk that wakes only threads,
-/// ready stacks whose consumer is awake and callbacks (taken, not run)
-/// touches no thread-local and catches nothing.
+/// and the user code it ran: the wakers of tasks, and of consumers that
+/// sleep on a ready stack or a queue's stack (a blocked thread's waker, or
+/// a task's). The thread is marked only before the walk's first waker, so
+/// a walk that unparks only threads, pushes only onto stacks whose
+/// consumer is awake, and takes callbacks out (to run later) touches no
+/// thread-local and catches nothing.
 #[must_use = "the walk ends when `finish` is called"]
 #[derive(Debug)]
 pub(crate) struct Walk {
@@ -72,7 +74,7 @@ impl Walk {
         }
     }
 
-    /// Runs `wake`, a task's waker (user code), within the walk: marks the
+    /// Runs `wake`, a waker (user code), within the walk: marks the
     /// thread first if this walk has not yet (so that the callbacks the
     /// waker makes due are queued for the walk's caller), and catches its
     /// panic, so that the walk goes on and wakes every other waiter (the
