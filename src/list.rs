@@ -52,7 +52,7 @@
 //! the futures' last atomic accesses before the promise frees the
 //! allocation; loom does not check a free against atomic accesses).
 
-use crate::callback::Callbacks;
+use crate::callback::{Callback, Callbacks};
 use crate::state;
 use crate::sync::{AtomicPtr, UnsafeCell};
 use crate::trampoline::Walk;
@@ -194,22 +194,78 @@ impl Wakeups {
         self.taken.head().is_null() && !self.is_abandoned() && self.linked().is_none()
     }
 
-    /// Wakes every taken waiter ([`Wakeups::wake_all`]), then, unpinned,
-    /// runs the callbacks and resumes the first panic ([`Woken::settle`]):
-    /// a completion with nothing else to do in between. One call, not
-    /// generic, so the walk's results stay in registers.
+    /// Wakes every taken waiter, then, unpinned, runs the callbacks and
+    /// resumes the first panic ([`Woken::settle`]): a completion with
+    /// nothing else to do in between.
+    ///
+    /// Lean while no notification runs user code or hands out a callback
+    /// (threads unparked, pushes onto stacks whose consumer is awake,
+    /// decisions not ended): it then keeps only the chain and the guard,
+    /// and sets up no [`Walk`] and no [`Woken`]. The first notification
+    /// that owes more goes on, with the rest of the chain, in
+    /// [`Wakeups::wake_rest`], which sets them up.
+    #[inline(always)]
     pub(crate) fn wake(self) {
-        self.walk().settle();
+        let Wakeups {
+            guard,
+            taken,
+            failed,
+        } = self;
+        let mut cursor = taken.head();
+        // SAFETY: every node reachable from the taken chain was reachable
+        // after `guard` pinned, so its waiter is freed no earlier than
+        // `guard` is dropped (see the module docs).
+        while let Some(node) = unsafe { cursor.as_ref() } {
+            // ORDERING: Acquire pairs with the Release that linked the successor.
+            let next = node.next.load(Acquire);
+            cursor = unmarked(next);
+            // SAFETY: as above, the waiter outlives `guard`.
+            if !is_marked(next) && unsafe { &*node.waiter }.begin_notify(node, failed) {
+                return Wakeups::wake_rest(guard, node, cursor, failed);
+            }
+        }
+        // Unpin only now: the last waiter woken may be freed from here on.
+        drop(guard);
+    }
+
+    /// [`Wakeups::wake`] from `owed`, whose notification was begun and
+    /// owes the rest ([`Waiter::finish_notify`]), on through the chain
+    /// from `rest`, then [`Woken::settle`]. Inline: out of line, its own
+    /// prologue and the moves into it cost a task's or a callback's
+    /// completion more than the lean loop saves (about 18 instructions).
+    #[inline(always)]
+    fn wake_rest(guard: Guard, owed: &Node, rest: *mut Node, failed: bool) {
+        let mut callbacks = Callbacks::default();
+        let mut walk = Walk::begin();
+        // SAFETY: `owed` was reached from the taken chain, so its waiter
+        // outlives `guard` (see `walk_from`).
+        let waiter = unsafe { &*owed.waiter };
+        if let Some(callback) = waiter.finish_notify(&mut walk) {
+            Wakeups::keep_callback(&mut callbacks, callback, owed, &guard);
+        }
+        Wakeups::walk_from(guard, rest, failed, callbacks, walk).settle();
     }
 
     /// Notifies the waiter of every node not being detached, for a caller
     /// with work to do before [`Woken::settle`].
     pub(crate) fn wake_all(self) -> Woken {
-        self.walk()
+        let Wakeups {
+            guard,
+            taken,
+            failed,
+        } = self;
+        Wakeups::walk_from(
+            guard,
+            taken.head(),
+            failed,
+            Callbacks::default(),
+            Walk::begin(),
+        )
     }
 
-    /// Notifies the waiter of every node not being detached. No allocation,
-    /// no retry: one pass over the taken chain.
+    /// Notifies the waiter of every node not being detached, from
+    /// `cursor` on, within `walk`, adding callbacks to `callbacks`; then
+    /// unpins. No allocation, no retry: one pass over the taken chain.
     ///
     /// A task's `Waker::wake` is user code and may panic: the pass goes on
     /// regardless (each waker runs in [`Walk::run_waker`]), so every waiter
@@ -218,15 +274,13 @@ impl Wakeups {
     /// Callbacks are user code too: they are collected, not run, and their
     /// waiters retired, so the caller runs them once it has unpinned.
     #[inline(always)]
-    fn walk(self) -> Woken {
-        let Wakeups {
-            guard,
-            taken,
-            failed,
-        } = self;
-        let mut callbacks = Callbacks::default();
-        let mut walk = Walk::begin();
-        let mut cursor = taken.head();
+    fn walk_from(
+        guard: Guard,
+        mut cursor: *mut Node,
+        failed: bool,
+        mut callbacks: Callbacks,
+        mut walk: Walk,
+    ) -> Woken {
         // SAFETY: every node reachable from the taken chain was reachable
         // after `guard` pinned, so its waiter is freed no earlier than
         // `guard` is dropped (see the module docs).
@@ -237,22 +291,7 @@ impl Wakeups {
                 // SAFETY: as above, the waiter outlives `guard`.
                 let waiter = unsafe { &*node.waiter };
                 if let Some(callback) = waiter.notify(node, failed, &mut walk) {
-                    callbacks.push(callback);
-                    // SAFETY: `node.waiter` is the pointer the waiter was
-                    // allocated through, set before the node was
-                    // published, so non-null. A callback waiter has no
-                    // owner to detach or retire it: the notifier that
-                    // took its callback retires it, once. Only a
-                    // completion's walk reaches a callback's node (its
-                    // callback holds a future of the block, so no walk
-                    // for abandonment or a link does: `CallbackSlot`'s
-                    // invariant), so the node was in the chain this
-                    // completion's swap took, which no thread pinning
-                    // later can reach, and `next` was read above.
-                    unsafe {
-                        let raw = NonNull::new_unchecked(node.waiter.cast_mut());
-                        Waiter::retire(raw, &guard);
-                    }
+                    Wakeups::keep_callback(&mut callbacks, callback, node, &guard);
                 }
             }
             cursor = unmarked(next);
@@ -264,6 +303,27 @@ impl Wakeups {
             panic,
             callbacks,
             queued,
+        }
+    }
+
+    /// Keeps `callback`, which notifying `node` handed out, for the
+    /// caller to run unpinned, and retires its waiter. `node`'s `next` was
+    /// read already.
+    #[inline(always)]
+    fn keep_callback(callbacks: &mut Callbacks, callback: Callback, node: &Node, guard: &Guard) {
+        callbacks.push(callback);
+        // SAFETY: `node.waiter` is the pointer the waiter was allocated
+        // through, set before the node was published, so non-null. A
+        // callback waiter has no owner to detach or retire it: the
+        // notifier that took its callback retires it, once. Only a
+        // completion's walk reaches a callback's node (its callback holds
+        // a future of the block, so no walk for abandonment or a link
+        // does: `CallbackSlot`'s invariant), so the node was in the chain
+        // this completion's swap took, which no thread pinning later can
+        // reach, and its `next` was read before.
+        unsafe {
+            let raw = NonNull::new_unchecked(node.waiter.cast_mut());
+            Waiter::retire(raw, guard);
         }
     }
 }
@@ -427,7 +487,7 @@ impl WaitList {
             return Some(wakeups);
         }
         // `wake`, inlined: the taken word stays in a register.
-        wakeups.walk().settle();
+        wakeups.wake();
         None
     }
 

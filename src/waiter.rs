@@ -93,28 +93,39 @@ impl Parker {
         })
     }
 
-    /// Wakes the thread or the task, or hands back the callback to run, or
-    /// pushes `node` (its index, for a ready stack) on the consumer's stack.
-    /// Called once per decision ended, by the notifier that ended it; for a
-    /// ready stack or a queue's slab, once per node, by its notifier (their
-    /// decisions pass every notification, and are not asked). A waker (user
-    /// code) runs inside `walk`, the notifier's.
+    /// The part of a wake-up that runs no user code and hands nothing
+    /// out: unparks the thread, or pushes `node` (its index, for a ready
+    /// stack) on the consumer's stack. Returns whether the wake-up still
+    /// owes [`Parker::finish_wake`]: a task's waker, a callback, or a
+    /// stack's consumer that the push found asleep. Called once per
+    /// decision ended, by the notifier that ended it; for a ready stack or
+    /// a queue's slab, once per node, by its notifier (their decisions
+    /// pass every notification, and are not asked).
     #[inline(always)]
-    fn wake(&self, node: &Node, walk: &mut Walk) -> Option<Callback> {
+    fn begin_wake(&self, node: &Node) -> bool {
         match self {
-            Parker::Ready(stack) => {
-                if stack.push(node.index()) {
-                    walk.run_waker(|| stack.wake_consumer());
-                }
+            Parker::Ready(stack) => stack.push(node.index()),
+            Parker::Queued(slab) => slab.push(node),
+            Parker::Thread(thread) => {
+                thread.unpark();
+                false
             }
-            Parker::Queued(slab) => {
-                if slab.push(node) {
-                    walk.run_waker(|| slab.wake_consumer());
-                }
-            }
-            Parker::Thread(thread) => thread.unpark(),
+            Parker::Task(_) | Parker::Callback(_) => true,
+        }
+    }
+
+    /// The rest of a wake-up that [`Parker::begin_wake`] said it owes:
+    /// wakes the task or the sleeping consumer, or hands back the callback
+    /// to run. A waker (user code) runs inside `walk`, the notifier's.
+    #[inline(always)]
+    fn finish_wake(&self, walk: &mut Walk) -> Option<Callback> {
+        match self {
+            Parker::Ready(stack) => walk.run_waker(|| stack.wake_consumer()),
+            Parker::Queued(slab) => walk.run_waker(|| slab.wake_consumer()),
             Parker::Task(slot) => walk.run_waker(|| slot.wake()),
             Parker::Callback(slot) => return slot.take(),
+            // Unparked by `begin_wake`, which owes nothing then.
+            Parker::Thread(_) => {}
         }
         None
     }
@@ -292,15 +303,31 @@ impl Waiter {
     /// callback, it is handed back for the caller to run (unpinned).
     #[inline]
     pub(crate) fn notify(&self, node: &Node, failed: bool, walk: &mut Walk) -> Option<Callback> {
-        // A ready stack's and a queue slab's decisions pass every
-        // notification: not asked.
-        if matches!(self.parker, Parker::Ready(_) | Parker::Queued(_))
-            || self.decision.notify(node.index(), failed)
-        {
-            self.parker.wake(node, walk)
+        if self.begin_notify(node, failed) {
+            self.finish_notify(walk)
         } else {
             None
         }
+    }
+
+    /// The part of [`Waiter::notify`] that runs no user code and hands
+    /// nothing out. Returns whether the notification still owes
+    /// [`Waiter::finish_notify`]: then the caller must call it, within its
+    /// walk, before it notifies any other node.
+    #[inline(always)]
+    pub(crate) fn begin_notify(&self, node: &Node, failed: bool) -> bool {
+        // A ready stack's and a queue slab's decisions pass every
+        // notification: not asked.
+        (matches!(self.parker, Parker::Ready(_) | Parker::Queued(_))
+            || self.decision.notify(node.index(), failed))
+            && self.parker.begin_wake(node)
+    }
+
+    /// The rest of a notification [`Waiter::begin_notify`] said it owes:
+    /// runs the waker within `walk`, or hands back the callback.
+    #[inline(always)]
+    pub(crate) fn finish_notify(&self, walk: &mut Walk) -> Option<Callback> {
+        self.parker.finish_wake(walk)
     }
 
     /// Takes the callback out of a callback's waiter whose one node its
