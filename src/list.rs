@@ -221,7 +221,10 @@ impl Wakeups {
             cursor = unmarked(next);
             // SAFETY: as above, the waiter outlives `guard`.
             if !is_marked(next) && unsafe { &*node.waiter }.begin_notify(node, failed) {
-                return Wakeups::wake_rest(guard, node, cursor, failed);
+                // Settled only once `wake_rest` has returned: the
+                // callbacks may free `node`'s waiter, which its
+                // reference argument must outlive.
+                return Wakeups::wake_rest(guard, node, cursor, failed).settle();
             }
         }
         // Unpin only now: the last waiter woken may be freed from here on.
@@ -230,11 +233,12 @@ impl Wakeups {
 
     /// [`Wakeups::wake`] from `owed`, whose notification was begun and
     /// owes the rest ([`Waiter::finish_notify`]), on through the chain
-    /// from `rest`, then [`Woken::settle`]. Inline: out of line, its own
-    /// prologue and the moves into it cost a task's or a callback's
-    /// completion more than the lean loop saves (about 18 instructions).
+    /// from `rest`; unpins, and leaves [`Woken::settle`] to the caller.
+    /// Inline: out of line, its own prologue and the moves into it cost a
+    /// task's or a callback's completion more than the lean loop saves
+    /// (about 18 instructions).
     #[inline(always)]
-    fn wake_rest(guard: Guard, owed: &Node, rest: *mut Node, failed: bool) {
+    fn wake_rest(guard: Guard, owed: &Node, rest: *mut Node, failed: bool) -> Woken {
         let mut callbacks = Callbacks::default();
         let mut walk = Walk::begin();
         // SAFETY: `owed` was reached from the taken chain, so its waiter
@@ -243,7 +247,7 @@ impl Wakeups {
         if let Some(callback) = waiter.finish_notify(&mut walk) {
             Wakeups::keep_callback(&mut callbacks, callback, owed, &guard);
         }
-        Wakeups::walk_from(guard, rest, failed, callbacks, walk).settle();
+        Wakeups::walk_from(guard, rest, failed, callbacks, walk)
     }
 
     /// Notifies the waiter of every node not being detached, for a caller
