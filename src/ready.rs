@@ -61,6 +61,9 @@ impl Wake for Unparker {
     }
 }
 
+/// A [`ReadyStack`] link: uninitialised until its position is pushed.
+type Link = UnsafeCell<MaybeUninit<usize>>;
+
 /// Flag on the top: the consumer found the stack empty and sleeps.
 const PARKED: usize = 1 << (usize::BITS - 1);
 
@@ -70,7 +73,10 @@ pub(crate) struct ReadyStack {
     /// Position + 1 of the newest entry (0: empty), with [`PARKED`].
     top: AtomicUsize,
     /// `links[i]`: position + 1 of the entry pushed before `i` (0: none).
-    links: Box<[AtomicUsize]>,
+    /// Written only by `i`'s push, before the CAS that publishes `i`, and
+    /// read only by a take that took `i`: uninitialised until then, so a
+    /// new stack does not clear them.
+    links: Box<[Link]>,
     /// The consumer's waker, woken by a push that clears `PARKED` (taken
     /// out before the stack is retired).
     waker: WakerSlot,
@@ -81,7 +87,9 @@ impl ReadyStack {
     pub(crate) fn new(count: usize) -> ReadyStack {
         ReadyStack {
             top: AtomicUsize::new(0),
-            links: (0..count).map(|_| AtomicUsize::new(0)).collect(),
+            links: (0..count)
+                .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+                .collect(),
             waker: WakerSlot::new(),
         }
     }
@@ -94,8 +102,11 @@ impl ReadyStack {
         // ORDERING: Relaxed: the CAS below orders everything.
         let mut top = self.top.load(Relaxed);
         loop {
-            // ORDERING: Relaxed, published by the Release CAS below.
-            self.links[index].store(top & !PARKED, Relaxed);
+            // SAFETY: only this push writes link `index` (each position is
+            // pushed once), and no take reads it before the CAS below
+            // publishes `index`.
+            self.links[index]
+                .with_mut(|link| unsafe { link.write(MaybeUninit::new(top & !PARKED)) });
             // ORDERING: Release publishes the link and the completion to
             // the consumer's Acquire swap; Acquire pairs with the Release
             // CAS that set `PARKED` after registering the waker.
@@ -122,8 +133,7 @@ impl ReadyStack {
         // ORDERING: Acquire pairs with the Release of every push it takes.
         let newest = self.top.swap(0, Acquire) & !PARKED;
         let index = newest.checked_sub(1)?;
-        // ORDERING: Relaxed: ordered by the swap's Acquire above.
-        match self.links[index].load(Relaxed) {
+        match self.link(index) {
             0 => Some(index),
             older => Some(self.take_chain(index, older, newer)),
         }
@@ -139,10 +149,19 @@ impl ReadyStack {
         while next != 0 {
             newer.push(index);
             index = next - 1;
-            // ORDERING: Relaxed: ordered by the take's Acquire swap.
-            next = self.links[index].load(Relaxed);
+            next = self.link(index);
         }
         index
+    }
+
+    /// The link of `index`, which a take took.
+    #[inline]
+    fn link(&self, index: usize) -> usize {
+        // SAFETY: `index` was taken, so its push wrote the link before its
+        // CAS, which happens-before the take's `Acquire` swap (every write
+        // to the top is a read-modify-write, so each later one carries the
+        // push's release on); nothing writes it again.
+        self.links[index].with(|link| unsafe { (*link).assume_init() })
     }
 
     /// Prepares to sleep: stores `waker` for the next push to wake, then
