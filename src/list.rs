@@ -414,7 +414,7 @@ impl WaitList {
             // A consumer never finds `ABANDONED` or a link (it borrows a
             // future); the producer waiting for abandonment finds its wait
             // over, and looks again where the link leads.
-            if state.is_complete() || state.is_abandoned() || state.link().is_some() {
+            if !state.is_open() {
                 // ORDERING: the failed CAS or the load was Relaxed; re-read
                 // with Acquire so the caller may read the outcome.
                 return Err(self.state());
@@ -487,7 +487,9 @@ impl WaitList {
     #[inline(never)]
     fn take_and_wake(&self, done: *mut Node, failed: bool) -> Option<Wakeups> {
         let wakeups = self.take_waiters(done, failed);
-        if wakeups.is_abandoned() || wakeups.linked().is_some() {
+        // Only this completion completes the word, so the word it took is
+        // pending: not open, it is `ABANDONED` or a link.
+        if !wakeups.taken.is_open() {
             return Some(wakeups);
         }
         // `wake`, inlined: the taken word stays in a register.

@@ -102,6 +102,13 @@ impl<N> State<N> {
         self.0.addr() & COMPLETE != 0
     }
 
+    /// Whether the word is an open list: pending, neither abandoned nor a
+    /// link, so a push may join it.
+    #[inline]
+    pub(crate) fn is_open(self) -> bool {
+        self.0.addr() & (COMPLETE | FAILED | ABANDONED) == 0
+    }
+
     /// Whether the future completed with a failure.
     #[inline]
     pub(crate) fn is_failure(self) -> bool {
