@@ -31,24 +31,25 @@ impl<P> Scan<P> {
         futures: impl IntoIterator<Item = &'a W>,
         mut keep: impl FnMut(usize, &'a WaitList) -> P,
     ) -> Scan<P> {
-        let mut scan = Scan {
-            done: Vec::new(),
-            failed: false,
-            pending: Vec::new(),
-        };
+        let (mut done, mut failed, mut pending) = (Vec::new(), false, Vec::new());
         let mut futures = futures.into_iter().enumerate();
         while let Some((index, future)) = futures.next() {
-            let at_most_left = futures.size_hint().0 + 1;
             let list = wait_list_of(future);
             let state = list.state();
             if state.is_complete() {
-                push_sized(&mut scan.done, index, at_most_left);
-                scan.failed |= state.is_failure();
+                reserve_left(&mut done, &futures);
+                done.push(index);
+                failed |= state.is_failure();
             } else {
-                push_sized(&mut scan.pending, keep(index, list), at_most_left);
+                reserve_left(&mut pending, &futures);
+                pending.push(keep(index, list));
             }
         }
-        scan
+        Scan {
+            done,
+            failed,
+            pending,
+        }
     }
 }
 
@@ -94,13 +95,13 @@ impl<'a> GroupScan<'a> {
     }
 }
 
-/// Pushes `item`, first reserving room for `at_most_left` items (the input
-/// left, this one included) if `list` has none yet.
-fn push_sized<T>(list: &mut Vec<T>, item: T, at_most_left: usize) {
+/// Reserves room in `list`, if it has none yet, for an item and every one
+/// `left` may still yield (by its lower bound).
+#[inline(always)]
+fn reserve_left<T>(list: &mut Vec<T>, left: &impl Iterator) {
     if list.capacity() == 0 {
-        list.reserve_exact(at_most_left);
+        list.reserve_exact(left.size_hint().0 + 1);
     }
-    list.push(item);
 }
 
 /// Merges ascending `newer` into ascending `done`, in place from the back;
