@@ -93,28 +93,7 @@ impl Parker {
         })
     }
 
-    /// The part of a wake-up that runs no user code and hands nothing
-    /// out: unparks the thread, or pushes `node` (its index, for a ready
-    /// stack) on the consumer's stack. Returns whether the wake-up still
-    /// owes [`Parker::finish_wake`]: a task's waker, a callback, or a
-    /// stack's consumer that the push found asleep. Called once per
-    /// decision ended, by the notifier that ended it; for a ready stack or
-    /// a queue's slab, once per node, by its notifier (their decisions
-    /// pass every notification, and are not asked).
-    #[inline(always)]
-    fn begin_wake(&self, node: &Node) -> bool {
-        match self {
-            Parker::Ready(stack) => stack.push(node.index()),
-            Parker::Queued(slab) => slab.push(node),
-            Parker::Thread(thread) => {
-                thread.unpark();
-                false
-            }
-            Parker::Task(_) | Parker::Callback(_) => true,
-        }
-    }
-
-    /// The rest of a wake-up that [`Parker::begin_wake`] said it owes:
+    /// The rest of a wake-up that [`Waiter::begin_notify`] said it owes:
     /// wakes the task or the sleeping consumer, or hands back the callback
     /// to run. A waker (user code) runs inside `walk`, the notifier's.
     #[inline(always)]
@@ -124,7 +103,7 @@ impl Parker {
             Parker::Queued(slab) => walk.run_waker(|| slab.wake_consumer()),
             Parker::Task(slot) => walk.run_waker(|| slot.wake()),
             Parker::Callback(slot) => return slot.take(),
-            // Unparked by `begin_wake`, which owes nothing then.
+            // Unparked by `begin_notify`, which owes nothing then.
             Parker::Thread(_) => {}
         }
         None
@@ -311,16 +290,27 @@ impl Waiter {
     }
 
     /// The part of [`Waiter::notify`] that runs no user code and hands
-    /// nothing out. Returns whether the notification still owes
-    /// [`Waiter::finish_notify`]: then the caller must call it, within its
-    /// walk, before it notifies any other node.
+    /// nothing out: counts the notification in the decision, and if that
+    /// ends it, unparks the thread; for a ready stack or a queue's slab
+    /// (whose decisions pass every notification, and are not asked),
+    /// pushes `node` (its index, for a ready stack) on the consumer's
+    /// stack. Returns whether the notification still owes
+    /// [`Waiter::finish_notify`] (a task's waker, a callback, or a stack's
+    /// consumer that the push found asleep): then the caller must call it,
+    /// within its walk, before it notifies any other node.
     #[inline(always)]
     pub(crate) fn begin_notify(&self, node: &Node, failed: bool) -> bool {
-        // A ready stack's and a queue slab's decisions pass every
-        // notification: not asked.
-        (matches!(self.parker, Parker::Ready(_) | Parker::Queued(_))
-            || self.decision.notify(node.index(), failed))
-            && self.parker.begin_wake(node)
+        match &self.parker {
+            Parker::Ready(stack) => stack.push(node.index()),
+            Parker::Queued(slab) => slab.push(node),
+            Parker::Thread(thread) => {
+                if self.decision.notify(node.index(), failed) {
+                    thread.unpark();
+                }
+                false
+            }
+            Parker::Task(_) | Parker::Callback(_) => self.decision.notify(node.index(), failed),
+        }
     }
 
     /// The rest of a notification [`Waiter::begin_notify`] said it owes:
