@@ -1,8 +1,8 @@
 //! `as_completed` and `as_completed_async`: the order (done at the call
 //! first, ascending; then completion order), every position exactly once
-//! under stress, duplicates, the time-out edge cases, and that a dropped
-//! one leaves no node linked (bpo-27144: it keeps nothing of yielded
-//! futures).
+//! under stress, duplicates, the time-out edge cases, "done at the call"
+//! for the stream, and that a dropped one leaves no node linked (bpo-27144:
+//! it keeps nothing of yielded futures).
 
 mod common;
 
@@ -90,6 +90,25 @@ fn duplicates_are_separate_positions() {
     q.set_result(2);
     assert_eq!(order.next(), Some(1));
     assert_eq!(order.next(), None);
+}
+
+#[test]
+fn the_stream_counts_done_at_its_call_not_at_its_first_poll() {
+    let (p, f) = promise::<u8, ()>();
+    let (q, g) = promise::<u8, ()>();
+    let (r, h) = promise::<u8, ()>();
+    r.set_result(2);
+    let order = as_completed_async([&f, &g, &h, &g]);
+    // Both complete after the call, before the first poll: completion
+    // order, after the one done at the call.
+    q.set_result(1);
+    p.set_result(0);
+    let positions: Vec<usize> = futures::executor::block_on(order.collect());
+    assert_eq!(positions[0], 2, "done at the call: first");
+    let mut duplicates = [positions[1], positions[2]];
+    duplicates.sort_unstable();
+    assert_eq!(duplicates, [1, 3], "g's two positions, when g completed");
+    assert_eq!(positions[3], 0);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `CompletionQueue`: completion order (a future done at the push counts as
-//! completing there), pushes between takes, every future exactly once under
-//! stress, the time-out edge cases, forwarded futures, the stream in tokio
-//! and in `futures::executor`, and a dropped queue leaving no node linked.
+//! completing there), pushes between takes, clones of one future as
+//! separate entries, every future exactly once under stress, the time-out
+//! edge cases, forwarded futures, the stream in tokio and in
+//! `futures::executor`, and a dropped queue leaving no node linked.
 
 mod common;
 
@@ -84,6 +85,28 @@ fn pushes_between_takes_hand_back_in_order() {
     drop(pending);
     let broken = std::iter::from_fn(|| queue.wait_next()).filter(|f| f.exception().is_some());
     assert_eq!(broken.count(), left);
+    assert!(queue.is_empty());
+}
+
+#[test]
+fn clones_of_one_future_are_separate_entries() {
+    let mut queue = CompletionQueue::<usize, ()>::new();
+    let (p, f) = promise();
+    let (q, g) = promise();
+    queue.push(f.clone());
+    queue.push(g);
+    queue.push(f);
+    assert_eq!(queue.len(), 3);
+    p.set_result(0);
+    // Both clones come back once their future completes, before `g`.
+    assert_eq!(queue.wait_next().map(value), Some(0));
+    assert_eq!(queue.wait_next().map(value), Some(0));
+    assert_eq!(
+        queue.wait_next_timeout(Duration::ZERO).unwrap_err(),
+        Timeout
+    );
+    q.set_result(1);
+    assert_eq!(queue.wait_next().map(value), Some(1));
     assert!(queue.is_empty());
 }
 
