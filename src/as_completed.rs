@@ -38,7 +38,8 @@ impl<'a> Order<'a> {
         // index is its input position, distinct and ascending.
         let positions = scan.pending.last().map(|last| last.index() + 1);
         let registration = positions.map(|count| {
-            // SAFETY: each node's list is a future's borrowed for `'a`.
+            // SAFETY: each node's list is a future's borrowed for `'a`, and
+            // each node's index is its input position, distinct.
             unsafe { Registration::ready(scan.pending, ReadyStack::new(count)) }
         });
         let mut ready = scan.done;

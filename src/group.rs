@@ -95,8 +95,8 @@ impl<'a> GroupScan<'a> {
     }
 }
 
-/// Reserves room in `list`, if it has none yet, for an item and every one
-/// `left` may still yield (by its lower bound).
+/// Reserves room in `list`, if it has none yet, for this item and the
+/// `left.size_hint().0` still to come at least.
 #[inline(always)]
 fn reserve_left<T>(list: &mut Vec<T>, left: &impl Iterator) {
     if list.capacity() == 0 {

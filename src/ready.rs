@@ -24,7 +24,11 @@
 //! # Orderings
 //! The push's CAS is `Release`: it publishes `links[i]`, and with it
 //! everything the pusher did before (a completer wrote and published the
-//! outcome), to the consumer's `Acquire` swap. The sleep's CAS is `Release`
+//! outcome), to the consumer's `Acquire` swap. Every write to the top after
+//! `new` is a read-modify-write, so the swap is ordered after every push
+//! it takes, not only the newest: a take reads only links written before
+//! it, which is what makes the links' plain cells sound (the top must
+//! never gain a plain store). The sleep's CAS is `Release`
 //! and the push's `Acquire`, so a pusher that sees `PARKED` sees the waker
 //! registered before it (atomic-waker orders its own slot, and
 //! `waker_slot.rs` the slot's replacement after a panic).
@@ -82,6 +86,12 @@ pub(crate) struct ReadyStack {
     waker: WakerSlot,
 }
 
+// SAFETY: the links are the only cells: link `i` is written only by `i`'s
+// one push (`push`'s contract), before the CAS that publishes `i`, and read
+// only by the take whose swap took `i`, ordered after that CAS; every
+// other field is atomic or `Sync`.
+unsafe impl Sync for ReadyStack {}
+
 impl ReadyStack {
     /// An empty stack for positions `0..count`.
     pub(crate) fn new(count: usize) -> ReadyStack {
@@ -94,16 +104,20 @@ impl ReadyStack {
         }
     }
 
-    /// Pushes `index` (pushed at most once). Returns whether the consumer
-    /// sleeps: the caller then owes it [`ReadyStack::wake_consumer`].
+    /// Pushes `index`. Returns whether the consumer sleeps: the caller
+    /// then owes it [`ReadyStack::wake_consumer`].
+    ///
+    /// # Safety
+    /// `index` is pushed at most once onto this stack: its link is a plain
+    /// cell, which a second push would write while a take reads it.
     #[inline]
     #[must_use = "a sleeping consumer must be woken"]
-    pub(crate) fn push(&self, index: usize) -> bool {
+    pub(crate) unsafe fn push(&self, index: usize) -> bool {
         // ORDERING: Relaxed: the CAS below orders everything.
         let mut top = self.top.load(Relaxed);
         loop {
-            // SAFETY: only this push writes link `index` (each position is
-            // pushed once), and no take reads it before the CAS below
+            // SAFETY: only this push writes link `index` (the caller's
+            // guarantee), and no take reads it before the CAS below
             // publishes `index`.
             self.links[index]
                 .with_mut(|link| unsafe { link.write(MaybeUninit::new(top & !PARKED)) });
@@ -157,10 +171,10 @@ impl ReadyStack {
     /// The link of `index`, which a take took.
     #[inline]
     fn link(&self, index: usize) -> usize {
-        // SAFETY: `index` was taken, so its push wrote the link before its
-        // CAS, which happens-before the take's `Acquire` swap (every write
-        // to the top is a read-modify-write, so each later one carries the
-        // push's release on); nothing writes it again.
+        // SAFETY: `index` was taken (from the top, or from the link of an
+        // entry taken), so its push wrote the link before its CAS, which
+        // happens-before the take's `Acquire` swap (see the module's
+        // orderings); nothing writes it again (each index is pushed once).
         self.links[index].with(|link| unsafe { (*link).assume_init() })
     }
 
@@ -193,11 +207,11 @@ impl ReadyStack {
 ///
 /// # Protocol
 /// As [`ReadyStack`], with a node's address for a position:
-/// - *Push* (a completer, from `Parker::wake`, pinned): `link.next = top`,
-///   then CAS the top from `top` to the node. A node is notified once and
-///   handed out once (a slab's nodes are never reused: the slab is freed
-///   only through the epoch), so it is pushed at most once, and the push
-///   is ABA-safe.
+/// - *Push* (a completer, from `Waiter::begin_notify`, pinned):
+///   `link.next = top`, then CAS the top from `top` to the node. A node is
+///   notified once and handed out once (a slab's nodes are never reused:
+///   the slab is freed only through the epoch), so it is pushed at most
+///   once, and the push is ABA-safe.
 /// - *Take* (the consumer): one swap of the top to null takes the chain;
 ///   the consumer then owns every `next` in it and, if it holds more than
 ///   one node, reverses it in place, so it hands the futures back oldest

@@ -29,9 +29,10 @@ pub(crate) struct Registration<'a> {
 }
 
 // SAFETY: the registration only hands out `&Decision`/`&Parker` (both `Sync`
-// and `Send`: atomics, `Thread`, `AtomicWaker`) and, on drop, detaches nodes
-// from lists it borrows for `'a` with a `Sync` API; nothing in it is tied to
-// the thread that created it.
+// and `Send`: atomics, `Thread`, `AtomicWaker`, and cells each reached by
+// one thread at a time, see `CallbackSlot` and `ReadyStack`) and, on drop,
+// detaches nodes from lists it borrows for `'a` with a `Sync` API; nothing
+// in it is tied to the thread that created it.
 unsafe impl Send for Registration<'_> {}
 // SAFETY: `&Registration` gives access to the same `Sync` parts only.
 unsafe impl Sync for Registration<'_> {}
@@ -61,11 +62,13 @@ impl<'a> Registration<'a> {
     }
 
     /// A registration that pushes each completion's node index on `stack`,
-    /// the consumer's ready stack. The indices must be distinct (the stack
-    /// takes each at most once) and below the stack's count.
+    /// the consumer's ready stack. The indices must be below the stack's
+    /// count (a push of another panics).
     ///
     /// # Safety
-    /// Every node's list outlives `'a`.
+    /// Every node's list outlives `'a`, and the nodes' indices are distinct
+    /// (the stack's push of an index must come once: see
+    /// [`ReadyStack::push`]).
     pub(crate) unsafe fn ready(nodes: Vec<Node>, stack: ReadyStack) -> Registration<'a> {
         let parker = Parker::Ready(Box::new(stack));
         // `every` is never over: no look before each push.

@@ -295,13 +295,18 @@ impl Waiter {
     /// (whose decisions pass every notification, and are not asked),
     /// pushes `node` (its index, for a ready stack) on the consumer's
     /// stack. Returns whether the notification still owes
-    /// [`Waiter::finish_notify`] (a task's waker, a callback, or a stack's
-    /// consumer that the push found asleep): then the caller must call it,
-    /// within its walk, before it notifies any other node.
+    /// [`Waiter::finish_notify`] (a task's waker or a callback, once it
+    /// ended the decision; or a stack's consumer that the push found
+    /// asleep): then the caller must call it, within its walk, before it
+    /// notifies any other node.
     #[inline(always)]
     pub(crate) fn begin_notify(&self, node: &Node, failed: bool) -> bool {
         match &self.parker {
-            Parker::Ready(stack) => stack.push(node.index()),
+            // SAFETY: a linked node is notified once (only the swap that
+            // takes it off its list reaches it: abandonment and link
+            // wake-ups notify producers' nodes), and a ready stack's
+            // nodes have distinct indices (`Registration::ready`).
+            Parker::Ready(stack) => unsafe { stack.push(node.index()) },
             Parker::Queued(slab) => slab.push(node),
             Parker::Thread(thread) => {
                 if self.decision.notify(node.index(), failed) {
@@ -336,7 +341,10 @@ impl Waiter {
     /// woken).
     pub(crate) fn notify_unlinked(&self, index: usize, failed: bool) {
         if let Parker::Ready(stack) = &self.parker {
-            let asleep = stack.push(index);
+            // SAFETY: the node's push found its future complete, so no
+            // completer notifies it: the registrar is its one notifier, and
+            // the indices are distinct (`Registration::ready`).
+            let asleep = unsafe { stack.push(index) };
             debug_assert!(!asleep, "nobody sleeps on a stack still registering");
         } else {
             self.decision.notify(index, failed);
