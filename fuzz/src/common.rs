@@ -6,8 +6,10 @@
 use arbitrary::Arbitrary;
 use forthcoming::{Failure, ReturnWhen};
 use forthcoming_test_support::{Drops, Tracked, poll_with};
+use futures_core::Stream;
 use std::cell::Cell;
 use std::fmt;
+use std::pin::Pin;
 use std::sync::{Arc, Once, OnceLock};
 use std::task::{Poll, Wake, Waker};
 use std::thread::Thread;
@@ -392,4 +394,11 @@ pub fn block_on<F: std::future::Future + Unpin>(mut future: F) -> F::Output {
         }
         std::thread::park();
     }
+}
+
+/// The next item of `stream`, as a future (futures-util's `StreamExt::next`).
+pub fn next_of<S: Stream + Unpin>(
+    stream: &mut S,
+) -> impl std::future::Future<Output = Option<S::Item>> + Unpin + '_ {
+    std::future::poll_fn(move |cx| Pin::new(&mut *stream).poll_next(cx))
 }

@@ -3,20 +3,24 @@
 
 use super::common::{
     BUDGET_MICROS, Budget, Completer, Expected, Fut, MAX_OPS, MAX_PAIRS, MAX_SET, Prom, Timeout,
-    When, decode, fmt_ops, pick, satisfied, split, trace,
+    When, decode, fmt_ops, next_of, pick, satisfied, split, trace,
 };
 use arbitrary::Arbitrary;
 use forthcoming::{
-    CompletionQueue, FutureId, ResultError, Waitable, as_completed, promise, wait, wait_all,
-    wait_any,
+    AsCompleted, AsCompletedAsync, CompletionQueue, FutureId, ResultError, Waitable, as_completed,
+    as_completed_async, promise, wait, wait_all, wait_any,
 };
-use forthcoming_test_support::{Drops, Tracked, assert_partition};
+use forthcoming_test_support::{CountingWaker, Drops, Tracked, assert_partition, poll_with};
+use futures_core::Stream;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 /// At most this many live future handles (clones included).
 const MAX_FUTURES: usize = 16;
+/// At most this many steps run in one [`Op::AsCompleted`].
+const MAX_STEPS: usize = 16;
 
 /// One step. `f` picks a live future handle and `p` a pair (both modulo the
 /// current count); a `set` lists future handles, duplicates allowed.
@@ -94,24 +98,32 @@ pub enum Op {
         /// Pass the inputs as `&dyn Waitable`.
         as_dyn: bool,
     },
-    /// `Promise::is_abandoned` on a pair's promise, if it is still there.
-    IsAbandoned {
+    /// Asks whether a pair's promise, if it is still there, is abandoned.
+    Abandonment {
         /// The pair.
         p: u8,
+        /// How.
+        ask: Ask,
     },
-    /// `as_completed(set)`: the positions done at the call, ascending,
-    /// taken with `next_timeout(ZERO)`, then a time-out (or the end).
+    /// `as_completed(set)` and `as_completed_async(set)`, made together,
+    /// then `steps` (at most [`MAX_STEPS`]) while both live; both are
+    /// dropped at the end, drained or not.
     AsCompleted {
         /// The inputs.
         set: Vec<u8>,
+        /// Completions and takes.
+        steps: Vec<Step>,
     },
     /// `CompletionQueue::push`: moves a future handle into the queue.
     QueuePush {
         /// The handle.
         f: u8,
     },
-    /// `CompletionQueue::wait_next_timeout(ZERO)`: the handle comes back.
-    QueueTake,
+    /// A take from the queue: the handle comes back.
+    QueueTake {
+        /// How.
+        how: Take,
+    },
     /// `Future::add_done_callback`: the callback records its pair.
     AddCallback {
         /// The handle.
@@ -125,6 +137,54 @@ pub enum Op {
         /// The handle it takes as its source.
         f: u8,
     },
+}
+
+/// How [`Op::Abandonment`] asks.
+#[derive(Arbitrary, Clone, Debug)]
+pub enum Ask {
+    /// `is_abandoned()`.
+    Is,
+    /// `wait_abandoned(timeout)`: `Forever` only when the model says the
+    /// promise is abandoned.
+    Wait(Timeout),
+    /// Polls `abandoned()` with a counting waker, again after each handle
+    /// `drops` picks (at most [`MAX_SET`]) is dropped, and once more if it
+    /// was `Ready`.
+    Poll {
+        /// The handles to drop between the polls.
+        drops: Vec<u8>,
+    },
+}
+
+/// One step while the `as_completed` and `as_completed_async` of an
+/// [`Op::AsCompleted`] live.
+#[derive(Arbitrary, Clone, Debug)]
+pub enum Step {
+    /// As [`Op::Complete`].
+    Complete {
+        /// The pair.
+        p: u8,
+        /// How.
+        how: Completer,
+    },
+    /// A take: from the stream for [`Take::Poll`], else from the iterator.
+    Take(Take),
+}
+
+/// How a take from `as_completed`, `as_completed_async` or the queue asks;
+/// none sleeps.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum Take {
+    /// `next_timeout(ZERO)`, `wait_next_timeout(ZERO)`.
+    Zero,
+    /// `next_deadline(Instant::now())`, `wait_next_deadline(..)`: past by
+    /// the time it looks.
+    PastDeadline,
+    /// `next()`, `wait_next()`, only when the model says it returns at once.
+    Blocking,
+    /// `poll_next` with a counting waker (`as_completed_async`, the
+    /// queue's `Stream`).
+    Poll,
 }
 
 /// A decoded input: the op sequence.
@@ -193,15 +253,175 @@ enum Forwarding {
     Node,
 }
 
-/// A queued future whose pair completed, as the model sees it.
+/// The model of what hands futures back in completion order: the queue
+/// (each item a pair) or an `as_completed` (each item an input position).
+/// Completions that happen one after another come back in that order; a
+/// future done when added counts as completing then.
+#[derive(Debug, Default)]
+struct CompletionOrder {
+    /// Items whose pair is pending, with their pair.
+    pending: Vec<(usize, usize)>,
+    /// Items whose pair is done, not handed back yet.
+    ready: Vec<Ready>,
+    /// The waker of the last `poll_next`, if that returned `Pending`, and
+    /// whether an item became ready since (a completion, or the queue's
+    /// push of a done future, which wakes a task that polls a shared
+    /// queue): then the waker was woken once, else never.
+    parked: Option<(Arc<CountingWaker>, bool)>,
+}
+
+/// An item whose pair is done, as the model sees it.
+#[derive(Debug)]
 struct Ready {
+    /// The item.
+    item: usize,
     /// Its pair.
     pair: usize,
-    /// The completion (or done push) that made it ready, counted.
+    /// The completion (or addition when done) that made it ready, counted.
     event: usize,
     /// The pairs whose completion caused its pair's in that event, through
     /// forwards: they complete first.
     causes: Vec<usize>,
+}
+
+impl CompletionOrder {
+    /// Adds `item`, a future of `pair`; `done_event` is the event it counts
+    /// as completing in if its pair is done already.
+    fn add(&mut self, item: usize, pair: usize, done_event: Option<usize>) {
+        match done_event {
+            Some(event) => {
+                self.ready.push(Ready {
+                    item,
+                    pair,
+                    event,
+                    causes: Vec::new(),
+                });
+                self.made_ready();
+            }
+            None => self.pending.push((item, pair)),
+        }
+    }
+
+    /// An item became ready: the parked waker, if any, is owed its wake-up.
+    fn made_ready(&mut self) {
+        if let Some((_, woken)) = &mut self.parked {
+            *woken = true;
+        }
+    }
+
+    /// `pair` completed in `event`, after `causes`: its items are ready.
+    fn complete(&mut self, pair: usize, event: usize, causes: &[usize]) {
+        let (done, pending): (Vec<_>, _) = self.pending.iter().partition(|&&(_, p)| p == pair);
+        self.pending = pending;
+        if !done.is_empty() {
+            self.made_ready();
+        }
+        self.ready
+            .extend(done.into_iter().map(|(item, pair)| Ready {
+                item,
+                pair,
+                event,
+                causes: causes.to_vec(),
+            }));
+    }
+
+    /// How many items are left.
+    fn len(&self) -> usize {
+        self.pending.len() + self.ready.len()
+    }
+
+    /// How many items of `pair` are left.
+    fn holds(&self, pair: usize) -> usize {
+        let pending = self.pending.iter().filter(|&&(_, p)| p == pair).count();
+        pending + self.ready.iter().filter(|r| r.pair == pair).count()
+    }
+
+    /// Whether an untimed take returns at once: an item is ready, or none
+    /// is left.
+    fn answers_at_once(&self) -> bool {
+        !self.ready.is_empty() || self.pending.is_empty()
+    }
+
+    /// Checks a take's answer and removes the item it handed back, which
+    /// `matches` finds among the ready ones: one whose every predecessor
+    /// was handed back (an earlier event, or in its event a pair that
+    /// caused its pair's completion). The end only when no item is left;
+    /// nothing (a time-out or `Pending`) only when none is ready and some
+    /// is pending.
+    fn take<T: fmt::Debug>(
+        &mut self,
+        got: Result<Option<T>, forthcoming::Timeout>,
+        matches: impl Fn(&T, &Ready) -> bool,
+    ) -> Option<(T, Ready)> {
+        match got {
+            Ok(Some(item)) => {
+                let before = |earlier: &Ready, ready: &Ready| {
+                    earlier.event < ready.event
+                        || (earlier.event == ready.event && ready.causes.contains(&earlier.pair))
+                };
+                let next = self.ready.iter().position(|ready| {
+                    matches(&item, ready) && !self.ready.iter().any(|other| before(other, ready))
+                });
+                let Some(next) = next else {
+                    panic!("{item:?} handed back, not next in completion order: {self:?}")
+                };
+                Some((item, self.ready.remove(next)))
+            }
+            Ok(None) => {
+                assert_eq!(self.len(), 0, "the end, with items left: {self:?}");
+                None
+            }
+            Err(forthcoming::Timeout) => {
+                assert!(
+                    self.ready.is_empty() && !self.pending.is_empty(),
+                    "nothing handed back: {self:?}"
+                );
+                None
+            }
+        }
+    }
+
+    /// Polls `stream` once with a fresh counting waker, the one a
+    /// `Pending` answer parks; `Pending` reads as a time-out.
+    fn poll<S: Stream + Unpin>(
+        &mut self,
+        stream: &mut S,
+    ) -> Result<Option<S::Item>, forthcoming::Timeout> {
+        self.check_wake();
+        let (counter, waker) = CountingWaker::new();
+        match poll_with(&mut next_of(stream), &waker) {
+            Poll::Ready(next) => {
+                self.parked = None;
+                Ok(next)
+            }
+            Poll::Pending => {
+                self.parked = Some((counter, false));
+                Err(forthcoming::Timeout)
+            }
+        }
+    }
+
+    /// After a take that is no poll (the queue is both an iterator and a
+    /// stream): checks the parked waker's wake-ups so far, then forgets
+    /// it. Such a take ends the consumer's sleep (its swap clears the
+    /// stack's `PARKED` flag), so no later completion owes that waker a
+    /// wake-up.
+    fn unpark(&mut self) {
+        self.check_wake();
+        self.parked = None;
+    }
+
+    /// Checks that the waker of the last `Pending` poll was woken once if
+    /// an item became ready since, and never otherwise.
+    fn check_wake(&self) {
+        if let Some((counter, woken)) = &self.parked {
+            assert_eq!(
+                counter.wakes(),
+                usize::from(*woken),
+                "wake-ups of a Pending poll's waker: {self:?}"
+            );
+        }
+    }
 }
 
 /// The crate's handles beside the model's view of them.
@@ -216,12 +436,15 @@ struct World {
     budget: Budget,
     /// The queue that `QueuePush` and `QueueTake` use.
     queue: CompletionQueue<Tracked, Tracked>,
-    /// The model of the queue: pairs pushed and pending, by push.
-    queue_pending: Vec<usize>,
-    /// The model of the queue: pairs complete, by completion.
-    queue_ready: Vec<Ready>,
-    /// Completions (and pushes of done futures) so far, which order the
-    /// queue.
+    /// The model of the queue, whose items are pairs.
+    queued: CompletionOrder,
+    /// The models of the `as_completed` and `as_completed_async` an
+    /// `AsCompleted` op drives; empty between ops.
+    iter_order: CompletionOrder,
+    /// See `iter_order`.
+    stream_order: CompletionOrder,
+    /// Completions (and additions of done futures to the queue or an
+    /// `as_completed`) so far, which order what hands futures back.
     events: usize,
     /// Pairs of the callbacks added and not run yet.
     callbacks: Vec<usize>,
@@ -229,6 +452,15 @@ struct World {
     callbacks_due: Vec<usize>,
     /// Pairs of the callbacks that ran, as they recorded them.
     callbacks_ran: Arc<Mutex<Vec<usize>>>,
+}
+
+/// Drops the handle `f` picks, if any.
+fn drop_handle(futures: &mut Vec<(usize, Fut)>, f: u8) {
+    if let Some(f) = pick(f, futures.len()) {
+        let (pair, future) = futures.remove(f);
+        trace(format_args!("      drop handle {f} (pair {pair})"));
+        drop(future);
+    }
 }
 
 /// Runs the ops against the crate and the model; panics on any difference.
@@ -239,8 +471,9 @@ pub fn run(input: &Input) {
         futures: Vec::new(),
         budget: Budget::new(BUDGET_MICROS),
         queue: CompletionQueue::new(),
-        queue_pending: Vec::new(),
-        queue_ready: Vec::new(),
+        queued: CompletionOrder::default(),
+        iter_order: CompletionOrder::default(),
+        stream_order: CompletionOrder::default(),
         events: 0,
         callbacks: Vec::new(),
         callbacks_due: Vec::new(),
@@ -279,10 +512,9 @@ impl World {
     /// not run yet, in forwarding nodes.
     fn holders(&self, pair: usize) -> usize {
         let futures = self.futures.iter().filter(|(p, _)| *p == pair).count();
-        let pending = self.queue_pending.iter().filter(|&&p| p == pair).count();
-        let ready = self.queue_ready.iter().filter(|r| r.pair == pair).count();
+        let queued = self.queued.holds(pair);
         let callbacks = self.callbacks.iter().filter(|&&p| p == pair).count();
-        futures + pending + ready + callbacks + self.pairs[pair].nodes
+        futures + queued + callbacks + self.pairs[pair].nodes
     }
 
     /// Handles that read the same stored outcome as `pair`'s, its own
@@ -344,10 +576,10 @@ impl World {
     /// The model's side of completing `pair` with `expected`, made by
     /// `origin`'s completion: then every pending pair forwarded to wait for
     /// it completes too, after it. Each completion's callbacks become due,
-    /// and its futures in the queue ready, after those of the pairs that
-    /// caused it.
+    /// and its futures in the queue or a live `as_completed` ready, after
+    /// those of the pairs that caused it.
     fn settle(&mut self, pair: usize, expected: &Expected, origin: usize) {
-        self.events += 1;
+        let event = self.next_event();
         let mut work = vec![(pair, Vec::new())];
         while let Some((pair, mut causes)) = work.pop() {
             trace(format_args!("      pair {pair} done: {expected:?}"));
@@ -359,14 +591,13 @@ impl World {
             let (run, left) = self.callbacks.iter().partition(|&&p| p == pair);
             self.callbacks = left;
             self.callbacks_due.extend::<Vec<usize>>(run);
-            let (ready, pending): (Vec<usize>, _) =
-                self.queue_pending.iter().partition(|&&p| p == pair);
-            self.queue_pending = pending;
-            self.queue_ready.extend(ready.into_iter().map(|pair| Ready {
-                pair,
-                event: self.events,
-                causes: causes.clone(),
-            }));
+            for order in [
+                &mut self.queued,
+                &mut self.iter_order,
+                &mut self.stream_order,
+            ] {
+                order.complete(pair, event, &causes);
+            }
             causes.push(pair);
             let waiting = (0..self.pairs.len()).filter(|&p| {
                 self.pairs[p].source == Some(pair) && self.pairs[p].expected.is_none()
@@ -375,16 +606,10 @@ impl World {
         }
     }
 
-    /// The position in `queue_ready` of a future of `pair` that the queue
-    /// may hand back now: every future made ready before it was taken.
-    fn takeable(&self, pair: usize) -> Option<usize> {
-        let before = |earlier: &Ready, ready: &Ready| {
-            earlier.event < ready.event
-                || (earlier.event == ready.event && ready.causes.contains(&earlier.pair))
-        };
-        self.queue_ready.iter().position(|ready| {
-            ready.pair == pair && !self.queue_ready.iter().any(|other| before(other, ready))
-        })
+    /// Counts one more event (see `events`) and returns it.
+    fn next_event(&mut self) -> usize {
+        self.events += 1;
+        self.events
     }
 
     /// The expected outcome of the pair of handle `f`.
@@ -403,6 +628,122 @@ impl World {
     /// The inputs of a group wait, as plain references or as `&dyn`.
     fn refs(&self, set: &[usize]) -> Vec<&Fut> {
         set.iter().map(|&i| &self.futures[i].1).collect()
+    }
+
+    /// Completes (or breaks) the promise of the pair `p` picks, if it is
+    /// still there.
+    fn complete(&mut self, p: u8, how: Completer) {
+        let Some(p) = pick(p, self.pairs.len()) else {
+            return;
+        };
+        if let Some(promise) = self.pairs[p].promise.take() {
+            let expected = how.complete(promise, &self.log, |_| {});
+            trace(format_args!("      pair {p} completed"));
+            self.settle(p, &expected, p);
+        }
+    }
+
+    /// Polls `abandoned()` of the promise of `pair` (still there) with one
+    /// counting waker, again after each handle `drops` picks is dropped,
+    /// and once more if it was `Ready`: each poll is `Ready` exactly when
+    /// the model says abandoned, and the waker is woken once if a poll
+    /// was `Pending` and the promise is abandoned now, never otherwise.
+    fn poll_abandoned(&mut self, pair: usize, drops: &[u8]) {
+        let promise = self.pairs[pair].promise.as_ref().expect("held");
+        let mut abandonment = promise.abandoned();
+        let (counter, waker) = CountingWaker::new();
+        let mut pending_before = false;
+        let drops = drops.iter().take(MAX_SET).map(Some).chain([None]);
+        for drop_next in drops {
+            let abandoned = self.abandoned(pair);
+            assert_eq!(
+                counter.wakes(),
+                usize::from(pending_before && abandoned),
+                "wake-ups of abandoned()'s waker"
+            );
+            let ready = poll_with(&mut abandonment, &waker).is_ready();
+            trace(format_args!("      abandoned() polled: ready {ready}"));
+            assert_eq!(ready, abandoned, "abandoned() polled");
+            pending_before |= !ready;
+            if let Some(&f) = drop_next {
+                drop_handle(&mut self.futures, f);
+            }
+        }
+        if self.abandoned(pair) {
+            let again = poll_with(&mut abandonment, &waker);
+            assert!(again.is_ready(), "abandoned() Pending after Ready");
+        }
+    }
+
+    /// Runs [`Op::AsCompleted`]: makes both over the handles `set` picks,
+    /// with their models (the positions done at the call first, ascending,
+    /// as if each completed there in turn), runs `steps`, drops both.
+    fn drive_as_completed(&mut self, set: &[u8], steps: &[Step]) {
+        let set = self.resolve(set);
+        // Both borrow the handles until they are dropped, so the handles
+        // leave `self.futures` until then; completing a promise does not
+        // look at them.
+        let futures = std::mem::take(&mut self.futures);
+        let refs: Vec<&Fut> = set.iter().map(|&i| &futures[i].1).collect();
+        let mut iter = as_completed(refs.iter().copied());
+        let mut stream = as_completed_async(refs.iter().copied());
+        for (position, &i) in set.iter().enumerate() {
+            let pair = futures[i].0;
+            let done_event = self.pairs[pair]
+                .expected
+                .is_some()
+                .then(|| self.next_event());
+            self.iter_order.add(position, pair, done_event);
+            self.stream_order.add(position, pair, done_event);
+        }
+        trace(format_args!(
+            "      as_completed(handles {set:?}): {:?}",
+            self.iter_order
+        ));
+        for step in steps.iter().take(MAX_STEPS) {
+            trace(format_args!("      step {step:?}"));
+            match *step {
+                Step::Complete { p, how } => self.complete(p, how),
+                Step::Take(how) => self.take_position(&mut iter, &mut stream, how),
+            }
+        }
+        self.stream_order.check_wake();
+        drop((iter, stream));
+        self.iter_order = CompletionOrder::default();
+        self.stream_order = CompletionOrder::default();
+        self.futures = futures;
+    }
+
+    /// One take of an [`Op::AsCompleted`], from `stream` for
+    /// [`Take::Poll`], else from `iter`, checked against its model; then
+    /// both say how many positions they have left.
+    fn take_position(
+        &mut self,
+        iter: &mut AsCompleted<'_>,
+        stream: &mut AsCompletedAsync<'_>,
+        how: Take,
+    ) {
+        let (order, got) = match how {
+            Take::Zero => (&mut self.iter_order, iter.next_timeout(Duration::ZERO)),
+            Take::PastDeadline => (&mut self.iter_order, iter.next_deadline(Instant::now())),
+            Take::Blocking if self.iter_order.answers_at_once() => {
+                (&mut self.iter_order, Ok(iter.next()))
+            }
+            Take::Blocking => return, // would block forever: correct, and not tested here
+            Take::Poll => {
+                let got = self.stream_order.poll(stream);
+                (&mut self.stream_order, got)
+            }
+        };
+        trace(format_args!("      take {how:?}: {got:?}"));
+        order.take(got, |&position, ready| ready.item == position);
+        assert_eq!(iter.len(), self.iter_order.len(), "as_completed's len()");
+        let left = self.stream_order.len();
+        assert_eq!(
+            stream.size_hint(),
+            (left, Some(left)),
+            "as_completed_async's size_hint()"
+        );
     }
 
     fn apply(&mut self, op: &Op) {
@@ -431,23 +772,8 @@ impl World {
                     self.futures.push((*pair, future.clone()));
                 }
             }
-            Op::DropFuture { f } => {
-                if let Some(f) = pick(f, futures) {
-                    let (pair, future) = self.futures.remove(f);
-                    trace(format_args!("      drop handle {f} (pair {pair})"));
-                    drop(future);
-                }
-            }
-            Op::Complete { p, how } => {
-                let Some(p) = pick(p, self.pairs.len()) else {
-                    return;
-                };
-                if let Some(promise) = self.pairs[p].promise.take() {
-                    let expected = how.complete(promise, &self.log, |_| {});
-                    trace(format_args!("      pair {p} completed"));
-                    self.settle(p, &expected, p);
-                }
-            }
+            Op::DropFuture { f } => drop_handle(&mut self.futures, f),
+            Op::Complete { p, how } => self.complete(p, how),
             Op::ResultNow { f } => {
                 let Some(f) = pick(f, futures) else { return };
                 let got = self.futures[f].1.result(Some(Duration::ZERO));
@@ -575,78 +901,63 @@ impl World {
                     wait_all(refs);
                 }
             }
-            Op::IsAbandoned { p } => {
+            Op::Abandonment { p, ref ask } => {
                 let Some(p) = pick(p, self.pairs.len()) else {
                     return;
                 };
-                let root = self.root(p);
                 let abandoned = self.abandoned(p);
-                if let Some(promise) = &self.pairs[p].promise {
-                    trace(format_args!(
-                        "      pair {p} (root {root}): abandoned {abandoned}"
-                    ));
-                    assert_eq!(promise.is_abandoned(), abandoned, "is_abandoned");
-                }
-            }
-            Op::AsCompleted { ref set } => {
-                let set = self.resolve(set);
-                let states = self.states(&set);
-                let (done, not_done) = split(&states);
-                trace(format_args!(
-                    "      as_completed(handles {set:?}), states {states:?}"
-                ));
-                let mut order = as_completed(self.refs(&set));
-                for position in done {
-                    assert_eq!(order.next_timeout(Duration::ZERO), Ok(Some(position)));
-                }
-                let end = if not_done.is_empty() {
-                    Ok(None)
-                } else {
-                    Err(forthcoming::Timeout)
+                let Some(promise) = &self.pairs[p].promise else {
+                    return;
                 };
-                assert_eq!(order.next_timeout(Duration::ZERO), end, "as_completed");
+                trace(format_args!(
+                    "      pair {p} (root {}): abandoned {abandoned}",
+                    self.root(p)
+                ));
+                match *ask {
+                    Ask::Is => assert_eq!(promise.is_abandoned(), abandoned, "is_abandoned"),
+                    Ask::Wait(timeout) => {
+                        let timeout = self.budget.timeout(timeout, abandoned);
+                        let got = promise.wait_abandoned(timeout);
+                        assert_eq!(got, abandoned, "wait_abandoned({timeout:?})");
+                    }
+                    Ask::Poll { ref drops } => self.poll_abandoned(p, drops),
+                }
             }
+            Op::AsCompleted { ref set, ref steps } => self.drive_as_completed(set, steps),
             Op::QueuePush { f } => {
                 let Some(f) = pick(f, futures) else { return };
                 let (pair, future) = self.futures.remove(f);
                 trace(format_args!("      push handle {f} (pair {pair})"));
                 self.queue.push(future);
-                if self.pairs[pair].expected.is_some() {
-                    // Done at the push: it completes there, after the rest.
-                    self.events += 1;
-                    self.queue_ready.push(Ready {
-                        pair,
-                        event: self.events,
-                        causes: Vec::new(),
-                    });
-                } else {
-                    self.queue_pending.push(pair);
-                }
+                // Done at the push: it completes there, after the rest.
+                let done_event = self.pairs[pair]
+                    .expected
+                    .is_some()
+                    .then(|| self.next_event());
+                self.queued.add(pair, pair, done_event);
             }
-            Op::QueueTake => {
-                let got = self.queue.wait_next_timeout(Duration::ZERO);
-                let ready = !self.queue_ready.is_empty();
-                match got {
-                    Ok(Some(future)) => {
-                        let id = Some(future.id());
-                        let pair = (0..self.pairs.len()).find(|&p| self.pairs[p].id == id);
-                        trace(format_args!("      queue take: pair {pair:?}"));
-                        let taken = pair.and_then(|pair| Some((pair, self.takeable(pair)?)));
-                        let Some((pair, taken)) = taken else {
-                            panic!("queue handed back pair {pair:?}, not next in completion order")
-                        };
-                        assert!(future.done(), "handed back pending");
-                        self.queue_ready.remove(taken);
-                        self.futures.push((pair, future));
-                    }
-                    Ok(None) => assert!(
-                        !ready && self.queue_pending.is_empty(),
-                        "queue take = None with futures queued"
-                    ),
-                    Err(forthcoming::Timeout) => assert!(
-                        !ready && !self.queue_pending.is_empty(),
-                        "queue take timed out, ready: {ready}"
-                    ),
+            Op::QueueTake { how } => {
+                let got = match how {
+                    Take::Zero => self.queue.wait_next_timeout(Duration::ZERO),
+                    Take::PastDeadline => self.queue.wait_next_deadline(Instant::now()),
+                    Take::Blocking if self.queued.answers_at_once() => Ok(self.queue.wait_next()),
+                    Take::Blocking => return, // would block forever: correct, and not tested here
+                    Take::Poll => self.queued.poll(&mut self.queue),
+                };
+                if !matches!(how, Take::Poll) {
+                    self.queued.unpark();
+                }
+                trace(format_args!(
+                    "      queue take {how:?}: {:?}",
+                    got.as_ref().map(|f| f.as_ref().map(Fut::id))
+                ));
+                let pairs = &self.pairs;
+                let taken = self.queued.take(got, |future: &Fut, ready| {
+                    pairs[ready.pair].id == Some(future.id())
+                });
+                if let Some((future, ready)) = taken {
+                    assert!(future.done(), "handed back pending");
+                    self.futures.push((ready.pair, future));
                 }
             }
             Op::AddCallback { f } => {
@@ -735,10 +1046,8 @@ impl World {
         ran.sort_unstable();
         self.callbacks_due.sort_unstable();
         assert_eq!(ran, self.callbacks_due, "callbacks run");
-        assert_eq!(
-            self.queue.len(),
-            self.queue_pending.len() + self.queue_ready.len()
-        );
+        assert_eq!(self.queue.len(), self.queued.len(), "queue len()");
+        self.queued.check_wake();
         // Drops: a stored value lives exactly as long as a handle on its pair.
         for id in 0..self.log.made() {
             let kept = self.pairs.iter().enumerate().any(|(p, pair)| {

@@ -141,10 +141,12 @@ pub enum Op {
         /// The handle it takes as its source.
         f: u8,
     },
-    /// `Promise::is_abandoned` on one of this thread's promises.
-    IsAbandoned {
+    /// Asks whether one of this thread's promises is abandoned.
+    Abandonment {
         /// The promise.
         p: u8,
+        /// How.
+        ask: Ask,
     },
     /// `as_completed(set)`, drained with `next_timeout` (or `next`, when
     /// every input is known to complete and `timeout` is `Forever`) until
@@ -166,6 +168,19 @@ pub enum Op {
         /// `Forever` only when the take is known to end.
         timeout: Timeout,
     },
+}
+
+/// How [`Op::Abandonment`] asks.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum Ask {
+    /// `is_abandoned()`.
+    Is,
+    /// `wait_abandoned(timeout)`; `Forever` is a zero time-out (whether
+    /// the other threads will drop their futures is not known).
+    Wait(Timeout),
+    /// Polls `abandoned()`, pauses this many microseconds (budgeted),
+    /// polls again if it was `Pending`, drops it.
+    Poll(u8),
 }
 
 /// Which async group wait.
@@ -579,6 +594,33 @@ impl Worker<'_> {
         }
     }
 
+    /// Asks, as `ask` says, whether the promise `p` (an index into
+    /// `promises`) is abandoned; a timed wait that says no took at least
+    /// its time-out, and a waker woken between two polls means the second
+    /// is `Ready`.
+    fn ask_abandoned(&mut self, p: usize, ask: Ask) -> bool {
+        match ask {
+            Ask::Is => self.promises[p].1.is_abandoned(),
+            Ask::Wait(timeout) => {
+                let timeout = self.budget.timeout(timeout, false).expect("timed");
+                let start = Instant::now();
+                let abandoned = self.promises[p].1.wait_abandoned(Some(timeout));
+                assert!(
+                    abandoned || start.elapsed() >= timeout,
+                    "wait_abandoned said no before its time-out"
+                );
+                abandoned
+            }
+            Ask::Poll(micros) => {
+                let pause = self.budget.take(micros);
+                let (first, waker) = CountingWaker::new();
+                let (_, waker2) = CountingWaker::new();
+                let mut abandonment = self.promises[p].1.abandoned();
+                two_polls(&mut abandonment, &waker, &waker2, pause, &first).is_some()
+            }
+        }
+    }
+
     fn apply(&mut self, op: &Op) {
         let futures = self.futures.len();
         match *op {
@@ -910,15 +952,15 @@ impl Worker<'_> {
                     self.seen[pair] = true;
                 }
             }
-            Op::IsAbandoned { p } => {
+            Op::Abandonment { p, ask } => {
                 let Some(p) = pick(p, self.promises.len()) else {
                     return;
                 };
                 let pair = self.promises[p].0;
                 let read = self.reads(pair);
-                let abandoned = self.promises[p].1.is_abandoned();
+                let abandoned = self.ask_abandoned(p, ask);
                 trace(format_args!(
-                    "    [thread {}] pair {pair}: abandoned {abandoned}, read here {read}",
+                    "    [thread {}] pair {pair}: {ask:?} says abandoned {abandoned}, read here {read}",
                     self.me
                 ));
                 assert!(
